@@ -1,0 +1,215 @@
+"""Reading cases: the worklist and list filters, one case with its timeline, a caller's cases.
+
+Lists show phones masked; a full phone is shown only through ``reveal_phone``, which is itself
+recorded as an event (petitioners are survivors; every full view leaves a trace)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from casework.access import Actor, allowed_actions, check_visible, visible_filter
+from casework.bootstrap import Casework
+from casework.db import reading, utcnow, writing
+from casework.deadlines import SHANGHAI
+from casework.errors import Invalid, NotFound
+from casework.events import append, current_deadline, new_event
+from casework.intake import case_by_number
+from casework.models import Case, Event, Petitioner
+from casework.schemas import normalize_phone
+from casework.vocabulary import CATEGORIES
+
+MAX_PER_PAGE = 200
+OPEN_STATUSES = ("pending", "in_progress", "waiting")
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: enough to recognise a caller, not enough to call her."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def case_json(case: Case, petitioner: Petitioner, *, full_phone: bool = False) -> dict:
+    return {
+        "number": case.number, "channel": case.channel, "category": case.category,
+        "urgency": case.urgency, "summary": case.summary,
+        "petitioner": {
+            "name": petitioner.name,
+            "phone": petitioner.phone if full_phone else mask_phone(petitioner.phone),
+            "gender": petitioner.gender, "age_group": petitioner.age_group,
+        },
+        "village_code": case.village_code, "level": case.level, "status": case.status,
+        "received_at": iso(case.received_at), "entered_level_at": iso(case.entered_level_at),
+        "due_at": iso(case.due_at), "warn_at": iso(case.warn_at), "overdue": case.overdue,
+        "warning": case.warning, "version": case.version,
+    }
+
+
+def event_json(event: Event) -> dict:
+    return {
+        "seq": event.seq, "action": event.action, "from_level": event.from_level,
+        "from_status": event.from_status, "to_level": event.to_level,
+        "to_status": event.to_status, "actor": event.actor, "at": iso(event.at),
+        "note": event.note, "data": event.data, "due_at": iso(event.due_at),
+    }
+
+
+@dataclass
+class CaseFilters:
+    level: str | None = None
+    status: str | None = None
+    overdue: bool | None = None
+    warning: bool | None = None
+    area: str | None = None
+    category: str | None = None
+    q: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    page: int = 1
+    per_page: int = 50
+
+
+def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
+    """Query-string filters, checked; Invalid names each bad one."""
+    errors: dict[str, str] = {}
+    out = CaseFilters()
+    for name in ("level", "status", "area", "category", "q"):
+        value = (args.get(name) or "").strip()
+        if value:
+            setattr(out, name, value)
+    if out.level and not cw.workflow.has_level(out.level):
+        errors["level"] = "no such level"
+    if out.status and out.status not in cw.workflow.statuses:
+        errors["status"] = "no such status"
+    if out.category and out.category not in CATEGORIES:
+        errors["category"] = "no such category"
+    if out.area and not (out.area.isdigit() and len(out.area) <= 12):
+        errors["area"] = "an area code of digits"
+    if out.q and len(out.q) > 100:
+        errors["q"] = "at most 100 characters"
+    for name in ("overdue", "warning"):
+        value = (args.get(name) or "").strip().lower()
+        if value:
+            if value not in ("true", "false", "1", "0"):
+                errors[name] = "true or false"
+            setattr(out, name, value in ("true", "1"))
+    for name in ("received_from", "received_to"):
+        value = (args.get(name) or "").strip()
+        if value:
+            try:
+                setattr(out, name, date.fromisoformat(value))
+            except ValueError:
+                errors[name] = "a date YYYY-MM-DD"
+    for name, low, high in (("page", 1, 10**6), ("per_page", 1, MAX_PER_PAGE)):
+        value = (args.get(name) or "").strip()
+        if value:
+            if not value.isdigit() or not low <= int(value) <= high:
+                errors[name] = f"a whole number from {low} to {high}"
+            else:
+                setattr(out, name, int(value))
+    if errors:
+        raise Invalid(errors)
+    return out
+
+
+def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
+    """A page of the cases the actor sees, nearest deadline first."""
+    conditions = [visible_filter(cw.workflow, actor)]
+    f = filters
+    if f.level:
+        conditions.append(Case.level == f.level)
+    if f.status:
+        conditions.append(Case.status == f.status)
+    if f.overdue is not None:
+        conditions.append(Case.overdue.is_(f.overdue))
+    if f.warning is not None:
+        conditions.append(Case.warning.is_(f.warning))
+    if f.area:
+        conditions.append(Case.village_code.startswith(f.area, autoescape=True))
+    if f.category:
+        conditions.append(Case.category == f.category)
+    if f.received_from:
+        conditions.append(Case.received_at >= _local_midnight(f.received_from))
+    if f.received_to:
+        conditions.append(Case.received_at < _local_midnight(f.received_to, days=1))
+    if f.q:
+        like = f"%{f.q}%"
+        conditions.append(or_(Case.number.like(like), Case.summary.like(like)))
+    where = and_(*conditions)
+    with reading(cw.engine) as session:
+        total = session.execute(select(func.count()).select_from(Case).where(where)).scalar_one()
+        rows = session.execute(
+            select(Case, Petitioner).join(Petitioner, Petitioner.id == Case.petitioner_id)
+            .where(where)
+            .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
+            .offset((f.page - 1) * f.per_page).limit(f.per_page)
+        ).all()
+    return {"items": [case_json(c, p) for c, p in rows], "total": total, "page": f.page,
+            "per_page": f.per_page}
+
+
+def status_counts(cw: Casework, actor: Actor) -> dict[str, int]:
+    """How many visible cases stand in each status (the worklist's header)."""
+    with reading(cw.engine) as session:
+        rows = session.execute(
+            select(Case.status, func.count()).where(visible_filter(cw.workflow, actor))
+            .group_by(Case.status)).all()
+    return {status: count for status, count in rows}
+
+
+def _local_midnight(day: date, days: int = 0) -> datetime:
+    return datetime.combine(day + timedelta(days=days), time(), tzinfo=SHANGHAI)
+
+
+def _visible_case(cw: Casework, session: Session, actor: Actor, number: str) -> Case:
+    case = case_by_number(session, number)
+    if case is None:
+        raise NotFound("no such case")
+    check_visible(cw.workflow, actor, case)
+    return case
+
+
+def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
+    """The case with its events and the actions this actor may take."""
+    with reading(cw.engine) as session:
+        case = _visible_case(cw, session, actor, number)
+        petitioner = session.get(Petitioner, case.petitioner_id)
+        events = session.execute(
+            select(Event).where(Event.case_id == case.id).order_by(Event.seq)).scalars().all()
+        body = case_json(case, petitioner)
+        body["events"] = [event_json(e) for e in events]
+        body["allowed_actions"] = allowed_actions(cw.workflow, actor, case)
+        return body
+
+
+def reveal_phone(cw: Casework, actor: Actor, number: str, *, now: datetime | None = None) -> str:
+    """The petitioner's full phone; the look is recorded as an event of the case."""
+    with writing(cw.engine) as session:
+        case = _visible_case(cw, session, actor, number)
+        petitioner = session.get(Petitioner, case.petitioner_id)
+        append(session, case, new_event(
+            case, action="view_phone", actor=actor, at=now or utcnow(), to_level=case.level,
+            to_status=case.status, deadline=current_deadline(case)))
+        return petitioner.phone
+
+
+def caller_cases(cw: Casework, actor: Actor, phone: str, *, limit: int = 20) -> list[dict]:
+    """A caller's earlier cases in the actor's area, newest first (the hotline's screen pop)."""
+    try:
+        digits = normalize_phone(phone)
+    except ValueError:
+        raise Invalid({"phone": "not a phone number"}) from None
+    with reading(cw.engine) as session:
+        rows = session.execute(
+            select(Case, Petitioner).join(Petitioner, Petitioner.id == Case.petitioner_id)
+            .where(Petitioner.phone == digits, visible_filter(cw.workflow, actor))
+            .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)).all()
+    return [case_json(c, p) for c, p in rows]

@@ -1,0 +1,45 @@
+"""Settings from the environment (DESIGN.md, "Command line")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGED_WORKFLOW = Path(__file__).parent / "workflows.yaml"
+
+
+def default_workflow_path() -> Path:
+    """./workflows.yaml where the current folder has one, else the one shipped in the package."""
+    local = Path.cwd() / "workflows.yaml"
+    return local if local.is_file() else PACKAGED_WORKFLOW
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'instance' / 'casework.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    workflow_path: Path = field(default_factory=default_workflow_path)
+    secret_key: str | None = None
+    scan_interval: int = 60
+    smtp_url: str | None = None
+    webhook_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        interval = env.get("CASEWORK_SCAN_INTERVAL", "60")
+        if not interval.isdigit() or int(interval) < 1:
+            raise ValueError("CASEWORK_SCAN_INTERVAL must be a whole number of seconds, at least 1")
+        return cls(
+            database_url=env.get("CASEWORK_DATABASE_URL") or default_database_url(),
+            workflow_path=Path(env["CASEWORK_WORKFLOW"]) if env.get("CASEWORK_WORKFLOW")
+            else default_workflow_path(),
+            secret_key=env.get("CASEWORK_SECRET_KEY") or None,
+            scan_interval=int(interval),
+            smtp_url=env.get("CASEWORK_SMTP_URL") or None,
+            webhook_url=env.get("CASEWORK_WEBHOOK_URL") or None,
+        )

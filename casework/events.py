@@ -1,0 +1,82 @@
+"""The one way a case changes: append an event and project it onto the row, in one transaction,
+under the case's version (two cadres escalating at once give one escalation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from casework.access import Actor
+from casework.deadlines import Deadline
+from casework.errors import StaleVersion
+from casework.models import Case, Event
+from casework.projection import PROJECTED, project, projected_columns
+
+
+def new_event(
+    case: Case | None, *, action: str, actor: Actor, at: datetime, to_level: str,
+    to_status: str, deadline: Deadline | None, note: str = "", data: dict | None = None,
+    deadline_met: bool | None = None, village_code: str | None = None,
+) -> Event:
+    """The next event of ``case`` (or the first one of a new case when ``case`` is None)."""
+    return Event(
+        case_id=case.id if case else 0,
+        seq=(case.last_event_seq + 1) if case else 1,
+        action=action,
+        from_level=case.level if case else None,
+        from_status=case.status if case else None,
+        to_level=to_level,
+        to_status=to_status,
+        actor_id=actor.id,
+        actor=actor.username,
+        at=at,
+        note=note,
+        data=data or {},
+        due_at=deadline.due_at if deadline else None,
+        warn_at=deadline.warn_at if deadline else None,
+        deadline_met=deadline_met,
+        village_code=case.village_code if case else village_code,
+    )
+
+
+def current_deadline(case: Case) -> Deadline | None:
+    """The deadline in force, for events that keep it (notes, warnings, views)."""
+    if case.due_at is None:
+        return None
+    return Deadline(due_at=case.due_at, warn_at=case.warn_at or case.due_at)
+
+
+def append(session: Session, case: Case, event: Event) -> Event:
+    """Write ``event`` and its projection onto ``case``; StaleVersion if the row moved on."""
+    before = projected_columns(case)
+    after = project(before, event)
+    changed = {name: after[name] for name in PROJECTED if after[name] != before[name]}
+    result = session.execute(
+        update(Case).where(Case.id == case.id, Case.version == case.version).values(**changed)
+    )
+    if result.rowcount != 1:
+        raise StaleVersion("the case was changed by someone else; reload it",
+                           version=case.version, allowed_actions=[])
+    session.execute(insert(Event), [_row(event)])
+    for name, value in changed.items():
+        set_committed_value(case, name, value)
+    return event
+
+
+def _row(event: Event) -> dict:
+    return {column.name: getattr(event, column.name)
+            for column in Event.__table__.columns if column.name != "id"}
+
+
+def insert_first(session: Session, case: Case, event: Event) -> Event:
+    """Store a new case with its first event; the case row is that event's projection."""
+    for name, value in project(projected_columns(case), event).items():
+        setattr(case, name, value)
+    session.add(case)
+    session.flush()
+    event.case_id = case.id
+    session.execute(insert(Event), [_row(event)])
+    return event

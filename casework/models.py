@@ -1,0 +1,156 @@
+"""Tables.  The case row is a projection of its append-only events; both change together.
+
+Validation does not happen here (``table=True`` models do not validate, PITFALLS.md): services
+validate input with plain pydantic models first, then build rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from casework.db import UTCDateTime
+
+
+def _time(**kwargs) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Area(SQLModel, table=True):
+    __tablename__ = "areas"
+    code: str = Field(primary_key=True, max_length=12)
+    name: str = Field(max_length=100)
+    parent_code: str | None = Field(default=None, index=True, max_length=12)
+    kind: str = Field(max_length=10)  # county, township, village (by code length)
+    # Full pinyin and initials, so a hotline operator can find 大李村 by typing "dlc".
+    pinyin: str = Field(default="", max_length=300)
+    initials: str = Field(default="", max_length=100)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=32)
+    area_code: str = Field(foreign_key="areas.code", max_length=12)
+    email: str | None = Field(default=None, max_length=255)
+    active: bool = True
+    # Part of the browser session; a new one at every password change logs out old sessions.
+    session_token: str = Field(max_length=64)
+    created_at: datetime = _time()
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    label: str = Field(default="", max_length=100)
+    # Only a SHA-256 of the token is kept: a leaked database does not leak working tokens.
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = _time()
+    last_used_at: datetime | None = _time(default=None)
+    revoked_at: datetime | None = _time(default=None)
+
+
+class Petitioner(SQLModel, table=True):
+    __tablename__ = "petitioners"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="", max_length=100)
+    phone: str = Field(default="", index=True, max_length=32)
+    gender: str = Field(default="", max_length=16)
+    age_group: str = Field(default="", max_length=16)
+
+
+class CaseNumberSequence(SQLModel, table=True):
+    """The last case number given per county and year (numbers are gapless and in order)."""
+
+    __tablename__ = "case_number_sequences"
+    county_code: str = Field(primary_key=True, max_length=6)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+# The overdue and warning scans read only cases whose clock runs and whose flag is unset, so
+# their cost follows the newly flagged cases, not the history.  The scan's query repeats these
+# conditions word for word: SQLite uses a partial index only when it can see that.
+SCAN_CONDITIONS = {
+    (flag, dialect): (f"NOT {flag}" if dialect == "postgresql" else f"{flag} = 0")
+    + " AND status IN ('pending', 'in_progress')"
+    for flag in ("overdue", "warning") for dialect in ("sqlite", "postgresql")
+}
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_due_scan", "due_at",
+              sqlite_where=text(SCAN_CONDITIONS["overdue", "sqlite"]),
+              postgresql_where=text(SCAN_CONDITIONS["overdue", "postgresql"])),
+        Index("ix_cases_warn_scan", "warn_at",
+              sqlite_where=text(SCAN_CONDITIONS["warning", "sqlite"]),
+              postgresql_where=text(SCAN_CONDITIONS["warning", "postgresql"])),
+        Index("ix_cases_worklist", "village_code", "status", "due_at"),
+        Index("ix_cases_county_year", "county_code", "year", "seq"),
+        # A month's open_end reads the cases not concluded by its end: open now, or concluded
+        # after it.  Through this index that set grows with open cases, not with history.
+        Index("ix_cases_concluded_at", "concluded_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=24)
+    county_code: str = Field(max_length=6)
+    year: int
+    seq: int
+    channel: str = Field(max_length=20)
+    category: str = Field(max_length=32)
+    urgency: str = Field(max_length=16)
+    summary: str = Field(default="", sa_type=Text)
+    petitioner_id: int = Field(foreign_key="petitioners.id", index=True)
+    village_code: str = Field(foreign_key="areas.code", max_length=12)
+    level: str = Field(max_length=32)
+    status: str = Field(max_length=32, index=True)
+    received_at: datetime = _time(index=True)
+    entered_level_at: datetime = _time()
+    due_at: datetime | None = _time(default=None)
+    warn_at: datetime | None = _time(default=None)
+    warning: bool = False
+    overdue: bool = False
+    extended: bool = False  # extend is allowed once per level
+    waiting_since: datetime | None = _time(default=None)
+    concluded_at: datetime | None = _time(default=None)
+    last_event_seq: int = 0
+    last_event_at: datetime = _time(index=True)
+    # Equal to the number of events: every event, the scheduler's too, is one new version.
+    version: int = 1
+
+
+class Event(SQLModel, table=True):
+    """One change of a case.  Rows are only ever inserted."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
+        Index("ix_events_at_village", "at", "village_code"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id")
+    seq: int
+    action: str = Field(max_length=32)
+    from_level: str | None = Field(default=None, max_length=32)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_level: str = Field(max_length=32)
+    to_status: str = Field(max_length=32)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    actor: str = Field(max_length=64)  # user name, or "system" for the scheduler
+    at: datetime = _time()
+    note: str = Field(default="", sa_type=Text)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The case's deadline after this event, and for a conclusion whether the deadline was met:
+    # a closed month's report reads these facts as they were, never today's case row.
+    due_at: datetime | None = _time(default=None)
+    warn_at: datetime | None = _time(default=None)
+    deadline_met: bool | None = None
+    village_code: str = Field(max_length=12)

@@ -1,0 +1,61 @@
+"""The case row as a fold over its events.
+
+Services compute each event completely (its new level, status and deadline) and then apply it
+with ``project``; replaying a case's events through the same function must give back its row,
+which the stateful test checks after every random action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework.models import Case, Event
+
+# The columns of a case that its events decide.
+PROJECTED = ("level", "status", "entered_level_at", "due_at", "warn_at", "warning", "overdue",
+             "extended", "waiting_since", "concluded_at", "last_event_seq", "last_event_at",
+             "version")
+CONCLUDING = ("resolve", "refer")
+
+
+def project(state: dict[str, Any], event: Event) -> dict[str, Any]:
+    """The case's projected columns after ``event``."""
+    new = dict(state)
+    new.update(level=event.to_level, status=event.to_status, due_at=event.due_at,
+               warn_at=event.warn_at, last_event_seq=event.seq, last_event_at=event.at,
+               version=event.seq)
+    if event.from_level != event.to_level:
+        # A new level starts a new clock: flags, the one extension and any wait belong to the
+        # level the case left.
+        new.update(entered_level_at=event.at, warning=False, overdue=False, extended=False,
+                   waiting_since=None, concluded_at=None)
+    action = event.action
+    if action == "warn":
+        new["warning"] = True
+    elif action == "overdue":
+        new["overdue"] = True
+    elif action in ("extend", "resume", "reopen"):
+        # The deadline moved: what the scan flagged belongs to the old one.
+        new.update(warning=False, overdue=False)
+        new["extended"] = new.get("extended", False) or action == "extend"
+        new["waiting_since"] = None
+    elif action == "wait":
+        new["waiting_since"] = event.at
+    if action in CONCLUDING:
+        new["concluded_at"] = event.at
+    elif action == "reopen":
+        new["concluded_at"] = None
+    return new
+
+
+def replay(events: list[Event]) -> dict[str, Any]:
+    """The projected columns after all ``events`` (in order), from nothing."""
+    state: dict[str, Any] = {"warning": False, "overdue": False, "extended": False,
+                             "waiting_since": None, "concluded_at": None}
+    for event in sorted(events, key=lambda e: e.seq):
+        state = project(state, event)
+    return state
+
+
+def projected_columns(case: Case) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in PROJECTED}

@@ -1,0 +1,87 @@
+"""The deadline scan: record each newly due warning and overdue flag once, as a system event,
+and escalate overdue cases where the workflow says a level does so by itself.
+
+Idempotent: each flag is re-checked on the fresh row inside its own transaction and written
+under the case's version, so two schedulers scanning at once still record it once.  One failing
+case is logged and skipped; it never stops the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, text
+
+from casework.access import Actor
+from casework.actions import apply_action
+from casework.bootstrap import Casework
+from casework.db import reading, writing
+from casework.errors import CaseworkError
+from casework.events import append, current_deadline, new_event
+from casework.models import SCAN_CONDITIONS, Case
+
+log = logging.getLogger("casework.scan")
+BATCH = 500
+
+
+@dataclass
+class ScanResult:
+    warned: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def scan(cw: Casework, now: datetime) -> ScanResult:
+    result = ScanResult()
+    dialect = "postgresql" if cw.engine.dialect.name == "postgresql" else "sqlite"
+    for flag, column in (("warning", Case.warn_at), ("overdue", Case.due_at)):
+        last_id = 0
+        while True:
+            with reading(cw.engine) as session:
+                ids = session.execute(
+                    select(Case.id).where(text(SCAN_CONDITIONS[flag, dialect]),
+                                          column <= now, Case.id > last_id)
+                    .order_by(Case.id).limit(BATCH)).scalars().all()
+            if not ids:
+                break
+            last_id = ids[-1]
+            for case_id in ids:
+                _flag_one(cw, case_id, flag, now, result)
+    if result.warned or result.overdue or result.failed:
+        log.info("scan at %s: %d warned, %d overdue, %d escalated, %d failed", now.isoformat(),
+                 result.warned, result.overdue, result.escalated, len(result.failed))
+    return result
+
+
+def _flag_one(cw: Casework, case_id: int, flag: str, now: datetime, result: ScanResult) -> None:
+    system = Actor.system()
+    try:
+        with writing(cw.engine) as session:
+            case = session.get(Case, case_id)
+            due = case.warn_at if flag == "warning" else case.due_at
+            if getattr(case, flag) or case.status not in ("pending", "in_progress") or (
+                    due is None or due > now):
+                return  # another scheduler got there first, or the case moved on
+            action = "warn" if flag == "warning" else "overdue"
+            append(session, case, new_event(
+                case, action=action, actor=system, at=now, to_level=case.level,
+                to_status=case.status, deadline=current_deadline(case)))
+            if flag == "warning":
+                result.warned += 1
+                return
+            result.overdue += 1
+            level = cw.workflow.level(case.level)
+            if level.auto_escalate_overdue and "escalate" in cw.workflow.allowed_actions(
+                    case.level, case.status):
+                apply_action(cw, session, system, case, "escalate",
+                             {"note": "escalated automatically: deadline passed"}, now=now)
+                result.escalated += 1
+    except CaseworkError as exc:
+        # Most often another scheduler's write won the version race: the flag is recorded.
+        log.warning("scan skipped case id %s: %s", case_id, exc.code)
+    except Exception:
+        log.exception("scan failed on case id %s", case_id)
+        result.failed.append(str(case_id))

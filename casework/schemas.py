@@ -1,0 +1,98 @@
+"""Validated input: plain (non-table) models, so bad input becomes per-field errors.
+
+Field names in errors are dotted paths of the JSON body (``petitioner.phone``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from casework.errors import Invalid
+from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
+
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,22}[0-9]$")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: str) -> str:
+    if CONTROL.search(value):
+        raise ValueError("contains control characters")
+    return value.strip()
+
+
+def normalize_phone(value: str) -> str:
+    """Digits only (and a leading +), so 138-1234-5678 and 13812345678 are one caller."""
+    value = value.strip()
+    if not PHONE.match(value):
+        raise ValueError("not a phone number")
+    return ("+" if value.startswith("+") else "") + re.sub(r"\D", "", value)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=20000)
+
+
+class PetitionerIn(Strict):
+    name: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=32)
+    gender: Literal[("", *GENDERS)] = ""  # type: ignore[valid-type]
+    age_group: Literal[("", *AGE_GROUPS)] = ""  # type: ignore[valid-type]
+
+    _name = field_validator("name")(lambda cls, v: _text(v))
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalize_phone(value) if value.strip() else ""
+
+
+class ResolveNow(Strict):
+    outcome: str
+    note: str = Field(min_length=1, max_length=5000)
+
+    _note = field_validator("note")(lambda cls, v: _text(v))
+
+
+class CaseCreate(Strict):
+    channel: Literal[CHANNELS]  # type: ignore[valid-type]
+    village_code: str = Field(pattern=r"^[0-9]{12}$")
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
+    urgency: Literal[URGENCIES] = "normal"  # type: ignore[valid-type]
+    summary: str = Field(min_length=1, max_length=5000)
+    petitioner: PetitionerIn = Field(default_factory=PetitionerIn)
+    received_at: datetime | None = None
+    start_level: str | None = None
+    resolve_now: ResolveNow | None = None
+
+    _summary = field_validator("summary")(lambda cls, v: _text(v))
+
+
+def parse(model: type[BaseModel], data: object):
+    """``model`` validated from ``data``, or ``Invalid`` naming every bad field."""
+    if not isinstance(data, dict):
+        raise Invalid({"body": "expected a JSON object"})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors():
+            path = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+            path = path.split(".function-after")[0] or "body"
+            fields.setdefault(path, _message(error))
+        raise Invalid(fields) from None
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "literal_error":
+        return "must be one of: " + error["ctx"]["expected"].replace("'", "")
+    if kind == "string_pattern_mismatch":
+        return "must be a 12-digit village code"
+    return str(error["msg"]).removeprefix("Value error, ")

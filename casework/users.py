@@ -1,0 +1,82 @@
+"""Users and their API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+
+from casework.access import Actor
+from casework.bootstrap import Casework
+from casework.db import reading, utcnow, writing
+from casework.errors import Invalid, NotFound
+from casework.models import ApiToken, Area, User
+from casework.passwords import hash_password
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(id=user.id, username=user.username, role=user.role, area_code=user.area_code)
+
+
+def add_user(cw: Casework, *, username: str, role: str, area_code: str, password: str,
+             email: str | None = None) -> User:
+    """A new user; the role must be the workflow's and the area of the kind the role works at."""
+    errors = {}
+    if not USERNAME.match(username or ""):
+        errors["username"] = "2 to 64 letters, digits, '.', '_' or '-'"
+    spec = cw.workflow.roles.get(role)
+    if spec is None:
+        errors["role"] = "must be one of: " + ", ".join(cw.workflow.roles)
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = f"at least {MIN_PASSWORD} characters"
+    if email and not EMAIL.match(email):
+        errors["email"] = "not an e-mail address"
+    if errors:
+        raise Invalid(errors)
+    with writing(cw.engine) as session:
+        area = session.get(Area, area_code)
+        if area is None:
+            raise Invalid({"area": f"no area with code {area_code}"})
+        if spec.scope != "any" and area.kind != spec.scope:
+            raise Invalid({"area": f"a {role} works at a {spec.scope}, but {area_code} is a "
+                                   f"{area.kind}"})
+        if session.execute(select(User.id).where(User.username == username)).first():
+            raise Invalid({"username": "already taken"})
+        user = User(username=username, role=role, area_code=area_code, email=email or None,
+                    password_hash=hash_password(password), session_token=secrets.token_hex(16),
+                    created_at=utcnow())
+        session.add(user)
+        session.flush()
+        return user
+
+
+def create_token(cw: Casework, username: str, label: str = "") -> str:
+    """A new API token for ``username``; only its hash is stored, so it is shown once."""
+    token = "cw_" + secrets.token_urlsafe(32)
+    with writing(cw.engine) as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user named {username}")
+        session.add(ApiToken(user_id=user.id, label=label[:100], token_hash=_digest(token),
+                             created_at=utcnow()))
+    return token
+
+
+def user_for_token(cw: Casework, token: str) -> User | None:
+    with reading(cw.engine) as session:
+        row = session.execute(
+            select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+                ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
+                User.active.is_(True))
+        ).scalar_one_or_none()
+        return row
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
