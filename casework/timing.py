@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from casework.deadlines import Deadline, WorkingCalendar, deadline_for
 from casework.workflow import Workflow
@@ -16,8 +16,9 @@ def level_deadline(
     spec = workflow.level(level)
     if spec.hours and urgency != "emergency":
         hours = spec.hours / workflow.urgent_divisor if urgency == "urgent" else spec.hours
-        due = entered_at + timedelta(hours=hours)
-        return Deadline(due_at=due, warn_at=entered_at + (due - entered_at) * workflow.warn_fraction)
+        start = entered_at.astimezone(UTC)
+        span = timedelta(hours=hours)
+        return Deadline(due_at=start + span, warn_at=start + span * workflow.warn_fraction)
     # The workflow already divided the days for an urgent case (its own divisor), so only the
     # emergency rule is left for deadline_for to apply.
     return deadline_for(
