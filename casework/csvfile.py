@@ -27,10 +27,7 @@ def read_table(path: str | Path, columns: tuple[str, ...], *, required: tuple[st
         raise refuse(f"cannot read {path}: {exc.strerror}") from None
     if size > MAX_FILE_BYTES:
         raise refuse(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
-    if path.suffix.lower() == ".xlsx":
-        rows = _xlsx_rows(path)
-    else:
-        rows = _csv_rows(path)
+    rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
     header_line, header = next(rows, (1, []))
     names = [str(cell or "").strip().lstrip("\ufeff") for cell in header]
     missing = [name for name in (required or columns) if name not in names]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from casework.access import Actor, SYSTEM, require_case_reader
+from casework.access import SYSTEM, Actor, require_case_reader
 from casework.bootstrap import Casework
 from casework.db import utcnow, writing
 from casework.deadlines import SHANGHAI

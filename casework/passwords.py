@@ -13,8 +13,8 @@ N, R, P = 2**14, 8, 1  # about 50 ms and 16 MiB: slow for a guesser, fine for a 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P, dklen=32)
-    return "scrypt${}${}${}${}${}".format(
-        N, R, P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode())
+    encoded = (base64.b64encode(part).decode() for part in (salt, digest))
+    return "$".join(("scrypt", str(N), str(R), str(P), *encoded))
 
 
 def check_password(stored: str, password: str) -> bool:

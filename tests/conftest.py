@@ -38,6 +38,25 @@ AREAS = [
 ]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_slow_hash_per_password():
+    """Fixture users share a few passwords: hash each once (scrypt is slow on purpose)."""
+    import casework.users
+    from casework.passwords import hash_password
+
+    cache: dict[str, str] = {}
+    original = casework.users.hash_password
+
+    def remembered(password: str) -> str:
+        if password not in cache:
+            cache[password] = hash_password(password)
+        return cache[password]
+
+    casework.users.hash_password = remembered
+    yield
+    casework.users.hash_password = original
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

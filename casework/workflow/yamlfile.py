@@ -27,7 +27,11 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser is ten times faster and keeps the marks we need; fall back where it is absent.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_Base):  # type: ignore[misc, valid-type]
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
@@ -53,4 +57,4 @@ _LineLoader.add_constructor(
 
 def load_with_lines(text: str) -> Any:
     """Parse YAML text; mappings and sequences come back as LineDict and LineList."""
-    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a safe loader subclass

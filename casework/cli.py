@@ -1,0 +1,255 @@
+"""The ``casework`` command.
+
+Bad input ends with one sentence on stderr and exit status 1 (2 for usage, as click does);
+nothing is written.  Commands that need the web layer (``serve``, ``demo``) are contributed
+by the webui package through the ``casework.commands`` entry-point group, so this core never
+imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from casework.bootstrap import Casework, bootstrap
+from casework.config import Settings
+from casework.deadlines import SHANGHAI
+from casework.errors import CaseworkError
+
+
+class CaseworkGroup(click.Group):
+    """Turns domain errors into one clear sentence and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CaseworkError as exc:
+            _fail(exc.message)
+        except (OperationalError, ProgrammingError) as exc:
+            logging.getLogger("casework.cli").debug("database error", exc_info=exc)
+            _fail("the database is not reachable or not initialised; run `casework init` first")
+        except ValueError as exc:
+            _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"casework: {message.rstrip('.')}.", err=True)
+    sys.exit(1)
+
+
+def load(ctx: click.Context) -> Casework:
+    """The wired application, built once per command."""
+    if ctx.obj is None:
+        ctx.obj = bootstrap(Settings.from_env())
+    return ctx.obj
+
+
+@click.group(cls=CaseworkGroup)
+@click.option("-v", "--verbose", is_flag=True, help="Log more (never petitioner data).")
+def main(verbose: bool) -> None:
+    """Casework: petitions of the women's federation rights-protection network."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.pass_context
+def init(ctx):
+    """Create or upgrade the database schema (safe to run again)."""
+    from casework.schema import upgrade
+
+    cw = load(ctx)
+    upgrade(cw.engine)
+    click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group()
+def areas():
+    """Areas (county, township, village codes)."""
+
+
+@areas.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def areas_import(ctx, file):
+    """Upsert areas from a CSV file with columns code,name,parent_code."""
+    from casework.areas import import_areas
+
+    count = import_areas(load(ctx), file)
+    click.echo(f"{count} areas imported")
+
+
+@main.group()
+def users():
+    """User accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, help="A role of workflows.yaml, e.g. village_cadre.")
+@click.option("--area", "area_code", required=True, help="The area code the user works in.")
+@click.option("--email", default=None, help="Where notifications are sent.")
+@click.pass_context
+def users_add(ctx, name, role, area_code, email):
+    """Add a user; the password is read from standard input."""
+    from casework.users import add_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    user = add_user(load(ctx), username=name, role=role, area_code=area_code,
+                    password=password, email=email)
+    click.echo(f"user {user.username} added ({user.role}, {user.area_code})")
+
+
+@main.group()
+def tokens():
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+@click.pass_context
+def tokens_create(ctx, name, label):
+    """Print a new API token for user NAME (shown once; only its hash is kept)."""
+    from casework.users import create_token
+
+    click.echo(create_token(load(ctx), name, label))
+
+
+def parse_moment(value: str | None) -> datetime | None:
+    """An ISO-8601 time; without a zone it is Beijing time."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an ISO-8601 time such as 2026-10-13T09:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+@main.command()
+@click.option("--now", "now_text", default=None, help="Scan as of this ISO-8601 time.")
+@click.pass_context
+def tick(ctx, now_text):
+    """Scan once for newly warned and overdue cases."""
+    from casework.db import utcnow
+    from casework.scan import scan
+
+    now = parse_moment(now_text) or utcnow()
+    result = scan(load(ctx), now)
+    click.echo(f"scan as of {now.astimezone(SHANGHAI).isoformat()}: {result.warned} warned, "
+               f"{result.overdue} overdue, {result.escalated} escalated, "
+               f"{len(result.failed)} failed")
+    if result.failed:
+        sys.exit(1)
+
+
+@main.group()
+def report():
+    """Reports."""
+
+
+@report.command("monthly")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--area", default=None, help="An area code; all areas when left out.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
+              default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--lang", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True)
+@click.pass_context
+def report_monthly(ctx, month, area, fmt, output, lang):
+    """The monthly handling-rate report (DESIGN.md, "Reports")."""
+    import json
+
+    from casework import report_files
+    from casework.reports import monthly_report
+
+    cw = load(ctx)
+    figures = monthly_report(cw, month=month, area=area)
+    if fmt == "xlsx":
+        data: bytes = report_files.to_xlsx(figures, cw.workflow, lang)
+    elif fmt == "json":
+        data = (json.dumps(figures, ensure_ascii=False, indent=2) + "\n").encode()
+    elif fmt == "csv":
+        data = report_files.to_csv(figures, cw.workflow).encode("utf-8")
+    else:
+        data = report_files.to_table(figures, cw.workflow, lang).encode()
+    if output is not None:
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise ValueError(f"cannot write {output}: {exc.strerror}") from None
+        click.echo(f"report written to {output}")
+    elif fmt == "xlsx" and sys.stdout.isatty():
+        raise ValueError("an Excel report needs --output FILE")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@main.group("import")
+def import_():
+    """Bring in existing records."""
+
+
+@import_.command("ledger")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def import_ledger_command(ctx, file):
+    """Import a paper ledger (CSV or XLSX) of past cases, all rows or none."""
+    from casework.ledger import import_ledger
+
+    count = import_ledger(load(ctx), file)
+    click.echo(f"{count} cases imported")
+
+
+@main.group()
+def workflow():
+    """The workflow of workflows.yaml."""
+
+
+def _workflow_at(path: Path | None):
+    from casework.workflow import load_workflow
+
+    return load_workflow(path or Settings.from_env().workflow_path)
+
+
+@workflow.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def workflow_check(path):
+    """Validate the workflow file."""
+    loaded = _workflow_at(path)
+    click.echo(f"workflow '{loaded.name}' is valid: {len(loaded.levels)} levels, "
+               f"{len(loaded.states())} states, {len(loaded.actions)} actions, "
+               f"{len(loaded.transitions)} transitions")
+
+
+@workflow.command("show")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True)
+def workflow_show(path, lang):
+    """Print the workflow as a Mermaid state diagram."""
+    from casework.workflow.diagram import mermaid
+
+    click.echo(mermaid(_workflow_at(path), lang), nl=False)
+
+
+def _add_plugin_commands() -> None:
+    for entry in entry_points(group="casework.commands"):
+        try:
+            main.add_command(entry.load(), entry.name)
+        except ImportError as exc:  # the web layer is optional for the core's commands
+            logging.getLogger("casework.cli").debug("command %s unavailable: %s", entry.name, exc)
+
+
+_add_plugin_commands()
+__all__ = ["main"]
