@@ -91,9 +91,9 @@ def writing(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
-    """A read-only unit of work; nothing it does is committed."""
+    """A read-only unit of work; nothing it does is committed.
+
+    Closing (not rolling back) ends the transaction without expiring what was loaded, so the
+    objects stay readable after the block."""
     with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+        yield session

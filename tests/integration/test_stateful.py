@@ -1,0 +1,184 @@
+"""Random sequences of actions by random users (hypothesis stateful testing).
+
+Whatever happens, a case's row equals the replay of its events, its events are numbered without
+gaps, no action skips a level, and a refused action writes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from conftest import AREAS, COUNTY, TOWN_A, VILLAGE_A1, VILLAGE_A2, WORKFLOW, petition
+from hypothesis import HealthCheck, settings
+from hypothesis import event as note_statistic
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+)
+from sqlalchemy import select
+
+from casework.access import allowed_actions
+from casework.actions import perform
+from casework.areas import add_area
+from casework.bootstrap import bootstrap
+from casework.config import Settings
+from casework.db import make_engine, reading, writing
+from casework.errors import CaseworkError
+from casework.intake import receive
+from casework.models import Case, Event
+from casework.projection import PROJECTED, projected_columns, replay
+from casework.scan import scan
+from casework.schema import upgrade
+from casework.users import actor_of, add_user
+
+ROLES = [("hotline_operator", COUNTY), ("county_officer", COUNTY),
+         ("township_cadre", TOWN_A), ("village_cadre", VILLAGE_A1),
+         ("village_cadre", VILLAGE_A2)]
+_template: list[Path] = []
+
+
+def template() -> Path:
+    if not _template:
+        path = Path(tempfile.mkdtemp()) / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        _template.append(path)
+    return _template[0]
+
+
+class CaseChain(RuleBasedStateMachine):
+    cases = Bundle("cases")
+
+    def __init__(self):
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp())
+        shutil.copy(template(), self.folder / "db.sqlite")
+        self.cw = bootstrap(Settings(database_url=f"sqlite:///{self.folder / 'db.sqlite'}",
+                                     workflow_path=WORKFLOW))
+        with writing(self.cw.engine) as session:
+            for code, name in AREAS:
+                add_area(session, code, name)
+        self.people = [
+            actor_of(add_user(self.cw, username=f"u{i}", role=role, area_code=area,
+                              password="correct horse battery"))
+            for i, (role, area) in enumerate(ROLES)]
+        self.now = datetime(2026, 9, 28, 1, 0, tzinfo=UTC)
+        self.levels = [level.id for level in self.cw.workflow.levels]
+
+    def teardown(self):
+        self.cw.engine.dispose()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def events(self):
+        with reading(self.cw.engine) as session:
+            return session.execute(select(Event).order_by(Event.case_id, Event.seq)
+                                   ).scalars().all()
+
+    @initialize(target=cases)
+    def first_call(self):
+        return receive(self.cw, self.people[0], petition(), now=self.now).number
+
+    @rule(target=cases, channel=st.sampled_from(["hotline_12338", "mailbox", "visit"]),
+          urgency=st.sampled_from(["normal", "urgent", "emergency"]),
+          start=st.sampled_from([None, "village_congress", "township_federation",
+                                 "county_center"]),
+          village=st.sampled_from([VILLAGE_A1, VILLAGE_A2]),
+          on_the_spot=st.booleans())
+    def intake(self, channel, urgency, start, village, on_the_spot):
+        body = petition(channel=channel, urgency=urgency, village_code=village)
+        if start and channel != "mailbox" and urgency != "emergency":
+            body["start_level"] = start
+        if on_the_spot and channel != "mailbox" and urgency != "emergency":
+            body["resolve_now"] = {"outcome": "advised", "note": "answered on the call"}
+        case = receive(self.cw, self.people[0], body, now=self.now)
+        return case.number
+
+    @rule(number=cases, who=st.integers(0, len(ROLES) - 1),
+          action=st.sampled_from(["accept", "escalate", "return", "assign", "resolve", "refer",
+                                  "close", "reopen", "extend", "wait", "resume", "note"]),
+          level=st.sampled_from(["village_congress", "township_federation", "county_center"]),
+          stale=st.booleans(), blank=st.booleans(), hours=st.integers(0, 200))
+    def act(self, number, who, action, level, stale, blank, hours):
+        self.now += timedelta(hours=hours)
+        with reading(self.cw.engine) as session:
+            version = session.execute(
+                select(Case.version).where(Case.number == number)).scalar_one()
+        fields = {"note": "n", "reason": "r", "outcome": "mediated", "agency": "police",
+                  "satisfaction": "satisfied", "target_level": level, "days": 2}
+        if blank:
+            fields = {}
+        body = {"action": action, "version": version - 1 if stale else version, **fields}
+        before = len(self.events())
+        try:
+            perform(self.cw, self.people[who], number, body, now=self.now)
+            note_statistic(f"{action} done")
+        except CaseworkError as refused:
+            note_statistic(f"refused: {refused.code}")
+            assert len(self.events()) == before, "a refused action wrote an event"
+
+    @rule(hours=st.integers(1, 400))
+    def tick(self, hours):
+        self.now += timedelta(hours=hours)
+        assert not scan(self.cw, self.now).failed
+
+    @rule(number=cases, data=st.data(), hours=st.integers(0, 100))
+    def progress(self, number, data, hours):
+        """Someone takes an action the engine offers them; with its fields it must succeed."""
+        self.now += timedelta(hours=hours)
+        with reading(self.cw.engine) as session:
+            case = session.execute(select(Case).where(Case.number == number)).scalar_one()
+        offered = [(who, action) for who, actor in enumerate(self.people)
+                   for action in allowed_actions(self.cw.workflow, actor, case)]
+        if not offered:
+            return
+        who, action = data.draw(st.sampled_from(offered))
+        targets = list(self.cw.workflow.actions["assign"].target_levels)
+        body = {"action": action, "version": case.version, "note": "n", "reason": "r",
+                "outcome": "mediated", "agency": "court", "satisfaction": "unsatisfied",
+                "target_level": data.draw(st.sampled_from(targets)), "days": 3}
+        perform(self.cw, self.people[who], number, body, now=self.now)
+        note_statistic(f"{action} done")
+
+    @invariant()
+    def rows_are_the_replay_of_their_events(self):
+        events = self.events()
+        with reading(self.cw.engine) as session:
+            rows = session.execute(select(Case)).scalars().all()
+        by_case: dict[int, list[Event]] = {}
+        for event in events:
+            by_case.setdefault(event.case_id, []).append(event)
+        for case in rows:
+            own = by_case.get(case.id, [])
+            assert [e.seq for e in own] == list(range(1, len(own) + 1)), "an event was lost"
+            replayed = replay(own)
+            assert {k: replayed[k] for k in PROJECTED} == projected_columns(case)
+
+    @invariant()
+    def no_action_skips_a_level(self):
+        for event in self.events():
+            if event.from_level is None:
+                assert event.action == "intake"
+                continue
+            step = self.levels.index(event.to_level) - self.levels.index(event.from_level)
+            if event.action == "escalate":
+                assert step == 1
+            elif event.action == "return":
+                assert step == -1
+            elif event.action == "assign":
+                assert step < 0 and event.from_level == "county_center"
+            else:
+                assert step == 0
+
+
+CaseChain.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow])
+TestRandomActionSequencesKeepEveryCaseConsistent = CaseChain.TestCase
