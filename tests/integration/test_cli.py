@@ -1,0 +1,180 @@
+"""The ``casework`` command: each subcommand, and bad input as one sentence with exit 1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+from click.testing import CliRunner
+from conftest import AREAS, COUNTY, TOWN_A, VILLAGE_A1, WORKFLOW
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from casework.cli import main
+from casework.db import reading
+from casework.models import Area, Case, User
+
+
+@pytest.fixture
+def run(database_url):
+    env = {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_WORKFLOW": str(WORKFLOW)}
+
+    def invoke(*args, input=None):
+        return CliRunner().invoke(main, list(args), env=env, input=input,
+                                  catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def areas_csv(tmp_path):
+    path = tmp_path / "areas.csv"
+    lines = ["code,name,parent_code"] + [
+        f"{code},{name},{code[:-3] if len(code) > 6 else ''}" for code, name in AREAS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def one_sentence(result) -> str:
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("casework: ") and lines[0].endswith(".")
+    return lines[0]
+
+
+def test_init_is_safe_to_run_twice(run):
+    assert run("init").exit_code == 0
+    assert run("init").exit_code == 0
+
+
+def test_areas_import_reads_codes_and_pinyin(run, areas_csv, cw):
+    result = run("areas", "import", str(areas_csv))
+    assert result.exit_code == 0 and "7 areas imported" in result.output
+    with reading(cw.engine) as session:
+        village = session.get(Area, VILLAGE_A1)
+    assert (village.name, village.parent_code, village.kind, village.initials) == (
+        "大李村", TOWN_A, "village", "dlc")
+
+
+def test_a_bad_area_row_names_its_line_and_writes_nothing(run, tmp_path, cw):
+    path = tmp_path / "areas.csv"
+    path.write_text("code,name,parent_code\n450330,平乐县,\n4503301,坏,450330\n", "utf-8")
+    assert "line 3" in one_sentence(run("areas", "import", str(path)))
+    with reading(cw.engine) as session:
+        assert session.execute(select(func.count()).select_from(Area)).scalar_one() == 0
+
+
+def test_users_add_reads_the_password_from_stdin_and_tokens_create_prints_one(run, areas_csv,
+                                                                               cw):
+    run("areas", "import", str(areas_csv))
+    result = run("users", "add", "wang", "--role", "township_cadre", "--area", TOWN_A,
+                 "--email", "wang@example.org", input="a long secret\n")
+    assert result.exit_code == 0, result.stderr
+    token = run("tokens", "create", "wang").output.strip()
+    assert token.startswith("cw_") and len(token) > 30
+    from casework.users import user_for_token
+
+    assert user_for_token(cw, token).username == "wang"
+    with reading(cw.engine) as session:
+        stored = session.execute(select(User)).scalar_one()
+    assert token not in stored.password_hash
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--role", "queen", "--area", TOWN_A), "role"),
+    (("--role", "village_cadre", "--area", TOWN_A), "works at a village"),
+    (("--role", "village_cadre", "--area", "999"), "no area"),
+])
+def test_users_add_refuses_bad_input_in_one_sentence(run, areas_csv, args, words):
+    run("areas", "import", str(areas_csv))
+    assert words in one_sentence(run("users", "add", "li", *args, input="a long secret\n"))
+
+
+def test_a_short_password_is_refused(run, areas_csv):
+    run("areas", "import", str(areas_csv))
+    assert "password" in one_sentence(
+        run("users", "add", "li", "--role", "leader", "--area", COUNTY, input="short\n"))
+
+
+def test_tokens_for_an_unknown_user_are_refused(run):
+    assert "no user named ghost" in one_sentence(run("tokens", "create", "ghost"))
+
+
+def test_tick_scans_as_of_the_given_time(run, areas_csv, cw, people):
+    from conftest import petition
+
+    from casework.intake import receive
+
+    receive(cw, people["operator"], petition(),
+            now=datetime.fromisoformat("2026-09-29T10:00:00+08:00"))
+    result = run("tick", "--now", "2026-10-13T00:00")
+    assert result.exit_code == 0
+    assert "1 warned, 1 overdue, 0 escalated" in result.output
+    assert "is not an ISO-8601 time" in one_sentence(run("tick", "--now", "tomorrow"))
+
+
+def test_the_ledger_import_and_the_monthly_report_in_every_format(run, cw, county, tmp_path):
+    pytest.importorskip("casework.reports")
+    from test_ledger import county_rows, write_csv
+
+    from casework.db import utcnow
+
+    # The report refuses future months, so the ledger lies in the current month's first day.
+    start = utcnow().replace(day=1, hour=1, minute=0, second=0, microsecond=0)
+    rows = county_rows(start, spread_days=0)[:10]
+    for row in rows:
+        row["concluded_at"] = row["received_at"]
+    ledger = write_csv(tmp_path / "ledger.csv", rows)
+    assert "10 cases imported" in run("import", "ledger", str(ledger)).output
+    month = start.strftime("%Y-%m")
+    figures = json.loads(run("report", "monthly", "--month", month, "--area", COUNTY,
+                             "--format", "json").output)
+    assert figures["received"] == 10
+    table = run("report", "monthly", "--month", month, "--area", COUNTY).output
+    assert "10" in table
+    csv_text = run("report", "monthly", "--month", month, "--format", "csv").output
+    assert csv_text.startswith("\ufeff")
+    out = tmp_path / "report.xlsx"
+    assert run("report", "monthly", "--month", month, "--format", "xlsx",
+               "--output", str(out)).exit_code == 0
+    assert load_workbook(out).sheetnames
+    assert "month" in one_sentence(run("report", "monthly", "--month", "2026-13"))
+
+
+def test_a_bad_ledger_names_the_line_and_writes_nothing(run, cw, county, tmp_path):
+    path = tmp_path / "ledger.csv"
+    path.write_text("received_at,village_code,category,channel\n"
+                    f"2026-03-01,{VILLAGE_A1},child,visit\n2026-03-02,nowhere,child,visit\n",
+                    encoding="utf-8")
+    assert "line 3" in one_sentence(run("import", "ledger", str(path)))
+    with reading(cw.engine) as session:
+        assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+
+
+def test_a_missing_file_is_one_sentence(run):
+    assert "cannot read" in one_sentence(run("import", "ledger", "/nonexistent/ledger.csv"))
+
+
+def test_workflow_check_and_show(run, tmp_path):
+    assert "is valid: 4 levels" in run("workflow", "check").output
+    assert run("workflow", "show").output.startswith("stateDiagram-v2")
+    broken = tmp_path / "workflows.yaml"
+    broken.write_text(WORKFLOW.read_text("utf-8").replace("from: [waiting]", "from: [wating]"),
+                      "utf-8")
+    message = one_sentence(run("workflow", "check", str(broken)))
+    assert "line" in message and "'wating'" in message
+
+
+def test_an_uninitialised_database_is_explained(tmp_path):
+    result = CliRunner().invoke(main, ["tick"], env={
+        "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert "casework init" in one_sentence(result)
+
+
+def test_the_installed_command_runs_from_any_folder(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "casework", "workflow", "check"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "is valid" in result.stdout
