@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 from conftest import AREAS, COUNTY, TOWN_A, VILLAGE_A1, WORKFLOW
 from openpyxl import load_workbook
@@ -116,14 +117,16 @@ def test_tick_scans_as_of_the_given_time(run, areas_csv, cw, people):
     assert "is not an ISO-8601 time" in one_sentence(run("tick", "--now", "tomorrow"))
 
 
-def test_the_ledger_import_and_the_monthly_report_in_every_format(run, cw, county, tmp_path):
+def test_the_ledger_import_and_the_monthly_report_in_every_format(run, cw, county, tmp_path,
+                                                                  request):
     pytest.importorskip("casework.reports")
     from test_ledger import county_rows, write_csv
 
-    from casework.db import utcnow
-
-    # The report refuses future months, so the ledger lies in the current month's first day.
-    start = utcnow().replace(day=1, hour=1, minute=0, second=0, microsecond=0)
+    # The command reads the clock (reports refuse future months): fix it mid-month.
+    traveller = time_machine.travel(datetime(2026, 11, 21, 4, 0, tzinfo=UTC), tick=False)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
+    start = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
     rows = county_rows(start, spread_days=0)[:10]
     for row in rows:
         row["concluded_at"] = row["received_at"]
