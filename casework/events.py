@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.access import Actor
 from casework.deadlines import Deadline
-from casework.errors import StaleVersion
+from casework.errors import Invalid, StaleVersion
 from casework.models import Case, Event
 from casework.projection import PROJECTED, project, projected_columns
 
@@ -51,6 +51,9 @@ def current_deadline(case: Case) -> Deadline | None:
 
 def append(session: Session, case: Case, event: Event) -> Event:
     """Write ``event`` and its projection onto ``case``; StaleVersion if the row moved on."""
+    if event.at < case.last_event_at:
+        # Reports replay a case's events up to a moment; that needs them in time order.
+        raise Invalid({"at": "a case's events cannot be dated before its last event"})
     before = projected_columns(case)
     after = project(before, event)
     changed = {name: after[name] for name in PROJECTED if after[name] != before[name]}
