@@ -153,6 +153,18 @@ def tick(ctx, now_text):
         sys.exit(1)
 
 
+@main.command()
+@click.option("--interval", type=click.IntRange(min=1), default=None,
+              help="Seconds between scans (default: CASEWORK_SCAN_INTERVAL or 60).")
+@click.pass_context
+def scheduler(ctx, interval):
+    """Run the deadline scanner in this process until stopped."""
+    from casework.scheduler import run_forever
+
+    logging.getLogger("casework").setLevel(logging.INFO)
+    run_forever(load(ctx), interval)
+
+
 @main.group()
 def report():
     """Reports."""

@@ -154,3 +154,18 @@ class Event(SQLModel, table=True):
     warn_at: datetime | None = _time(default=None)
     deadline_met: bool | None = None
     village_code: str = Field(max_length=12)
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which scheduler process may scan now, and how its last scan went.
+
+    Scans are idempotent anyway; the lease keeps two schedulers from doing the same work
+    twice, and lets a second machine take over when the holder stops renewing it."""
+
+    __tablename__ = "scheduler_leases"
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=128)
+    expires_at: datetime = _time()
+    last_scan_at: datetime | None = _time(default=None)
+    last_scan_seconds: float | None = None
+    last_scan_lag_seconds: float | None = None

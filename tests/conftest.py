@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "workflows.yaml"
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 TABLES = ("events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
-          "areas")
+          "areas", "scheduler_leases")
 
 # A small county shaped like the field report's (平乐县): two townships of two villages each.
 COUNTY = "450330"
@@ -71,18 +71,21 @@ def postgres_url(worker_id) -> str:
     if not PG_URL:
         pytest.skip("PostgreSQL tests need CASEWORK_TEST_DATABASE_URL (not set here)")
     base = make_url(PG_URL)
-    name = f"{base.database}_cw_{worker_id}"
+    # One database per test process, so parallel runs never drop each other's.
+    name = f"{base.database}_cw_{worker_id}_{os.getpid()}"
     admin = make_engine(base.render_as_string(hide_password=False),
                         isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     url = base.set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
