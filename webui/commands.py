@@ -1,0 +1,117 @@
+"""``casework serve`` and ``casework demo``: the web app on gunicorn, a production WSGI server.
+
+Registered on the core's command through the ``casework.commands`` entry-point group, so the
+core never imports the web layer.  With one worker the deadline scheduler runs in that worker;
+with several it must run beside them as ``casework scheduler`` (every worker would otherwise
+run every job: APScheduler #766).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import click
+from gunicorn.app.base import BaseApplication
+
+from casework.bootstrap import Casework, bootstrap
+from casework.config import Settings
+
+log = logging.getLogger("casework.serve")
+
+
+class CaseworkServer(BaseApplication):
+    """gunicorn, configured in code rather than by a config file."""
+
+    def __init__(self, cw: Casework, *, host: str, port: int, workers: int,
+                 scheduler: bool) -> None:
+        self.cw = cw
+        self.options = {
+            "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
+            "threads": 4, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
+            # Paths only: query strings may carry a phone number (the screen pop).
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            "post_worker_init": self._start_scheduler if scheduler else None,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if value is not None:
+                self.cfg.set(key, value)
+
+    def load(self):
+        from webui import create_app
+
+        return create_app(casework=self.cw)
+
+    def _start_scheduler(self, worker) -> None:
+        # Started in the worker, after the fork: a thread started in the master would not
+        # survive it.
+        from casework.scheduler import start_in_background
+
+        start_in_background(self.cw)
+        log.info("deadline scheduler running inside the web worker")
+
+
+def _serve(cw: Casework, host: str, port: int, workers: int) -> None:
+    scheduler = workers == 1
+    if not scheduler:
+        click.echo(f"{workers} workers: run `casework scheduler` beside them for deadlines.",
+                   err=True)
+    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler).run()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Web worker processes; with 1 the scheduler runs inside it.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the web app (and, with one worker, the deadline scheduler)."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cw = bootstrap(Settings.from_env())
+    _serve(cw, host, port, workers)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--cases", type=click.IntRange(10, 5000), default=300, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build the demo database and stop.")
+def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
+    """Build a demo county (users for every role, cases in every status) and serve it."""
+    from sqlalchemy import func, select
+
+    from casework.db import reading
+    from casework.demo import DEMO_PASSWORD, build_demo
+    from casework.models import User
+    from casework.schema import upgrade
+
+    logging.basicConfig(level=logging.WARNING)
+    url = os.environ.get("CASEWORK_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'instance' / 'demo.db'}"
+    settings = Settings.from_env({**os.environ, "CASEWORK_DATABASE_URL": url,
+                                  "CASEWORK_SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY")
+                                  or secrets.token_hex(32)})
+    cw = bootstrap(settings)
+    upgrade(cw.engine)
+    with reading(cw.engine) as session:
+        users = session.execute(select(func.count()).select_from(User)).scalar_one()
+    if users:
+        click.echo(f"Using the demo already in {cw.engine.url.render_as_string()}.")
+    else:
+        click.echo(f"Building a demo county with {cases} cases (about half a minute)...")
+        build_demo(cw, cases=cases)
+    click.echo(f"\nCasework demo: http://{host}:{port}/   password for every user: "
+               f"{DEMO_PASSWORD}\n"
+               "  hotline   hotline operator (12338), 平乐县\n"
+               "  county    county officer, 平乐县\n"
+               "  township  township cadre, 平乐镇\n"
+               "  village   village cadre, 大李村\n"
+               "  leader    leader (reports only)\n"
+               "  admin     administrator (users and areas)\n")
+    if not no_serve:
+        _serve(cw, host, port, 1)
