@@ -72,6 +72,17 @@ def may_act(workflow: Workflow, actor: Actor, action: str, case: Case) -> bool:
     return case.village_code.startswith(actor.area_code)
 
 
+def report_area(workflow: Workflow, actor: Actor, requested: str | None) -> str:
+    """The area whose report ``actor`` asked for: her own by default, never outside it."""
+    role = workflow.roles.get(actor.role)
+    if role is None or not role.reads_reports:
+        raise Forbidden("this role does not read reports")
+    area = requested or actor.area_code
+    if not area.startswith(actor.area_code):
+        raise OutsideJurisdiction("no such area")  # as good as absent, like a case
+    return area
+
+
 def allowed_actions(workflow: Workflow, actor: Actor, case: Case) -> list[str]:
     """What this actor may press on this case now (the buttons of the case page)."""
     return [

@@ -5,6 +5,7 @@ recorded as an event (petitioners are survivors; every full view leaves a trace)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,6 +24,23 @@ from casework.schemas import normalize_phone
 from casework.vocabulary import CATEGORIES
 
 MAX_PER_PAGE = 200
+DIGITS = re.compile(r"[0-9]{1,12}")
+DAY = re.compile(r"(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}")
+
+
+def whole_number(value: str, digits: int = 7) -> int | None:
+    """ASCII digits only: str.isdigit() also takes '²', which int() then refuses."""
+    return int(value) if re.fullmatch(rf"[0-9]{{1,{digits}}}", value) else None
+
+
+def parse_day(value: str) -> date | None:
+    """A plain YYYY-MM-DD from 2000 to 2100 (fromisoformat alone takes '2026-W01-1' too)."""
+    if not DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 OPEN_STATUSES = ("pending", "in_progress", "waiting")
 
 
@@ -91,7 +109,7 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
         errors["status"] = "no such status"
     if out.category and out.category not in CATEGORIES:
         errors["category"] = "no such category"
-    if out.area and not (out.area.isdigit() and len(out.area) <= 12):
+    if out.area and not DIGITS.fullmatch(out.area):
         errors["area"] = "an area code of digits"
     if out.q and len(out.q) > 100:
         errors["q"] = "at most 100 characters"
@@ -104,17 +122,18 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
     for name in ("received_from", "received_to"):
         value = (args.get(name) or "").strip()
         if value:
-            try:
-                setattr(out, name, date.fromisoformat(value))
-            except ValueError:
-                errors[name] = "a date YYYY-MM-DD"
+            day = parse_day(value)
+            if day is None:
+                errors[name] = "a date YYYY-MM-DD between 2000 and 2100"
+            setattr(out, name, day)
     for name, low, high in (("page", 1, 10**6), ("per_page", 1, MAX_PER_PAGE)):
         value = (args.get(name) or "").strip()
         if value:
-            if not value.isdigit() or not low <= int(value) <= high:
+            number = whole_number(value)
+            if number is None or not low <= number <= high:
                 errors[name] = f"a whole number from {low} to {high}"
             else:
-                setattr(out, name, int(value))
+                setattr(out, name, number)
     if errors:
         raise Invalid(errors)
     return out
@@ -141,8 +160,8 @@ def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
     if f.received_to:
         conditions.append(Case.received_at < _local_midnight(f.received_to, days=1))
     if f.q:
-        like = f"%{f.q}%"
-        conditions.append(or_(Case.number.like(like), Case.summary.like(like)))
+        conditions.append(or_(Case.number.contains(f.q, autoescape=True),
+                              Case.summary.contains(f.q, autoescape=True)))
     where = and_(*conditions)
     with reading(cw.engine) as session:
         total = session.execute(select(func.count()).select_from(Case).where(where)).scalar_one()

@@ -32,7 +32,8 @@ def normalize_phone(value: str) -> str:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=20000)
+    # Strip first, so a summary of spaces is as empty as no summary.
+    model_config = ConfigDict(extra="forbid", str_max_length=20000, str_strip_whitespace=True)
 
 
 class PetitionerIn(Strict):

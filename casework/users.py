@@ -13,7 +13,7 @@ from casework.bootstrap import Casework
 from casework.db import reading, utcnow, writing
 from casework.errors import Invalid, NotFound
 from casework.models import ApiToken, Area, User
-from casework.passwords import hash_password
+from casework.passwords import check_password, hash_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,6 +54,32 @@ def add_user(cw: Casework, *, username: str, role: str, area_code: str, password
         session.add(user)
         session.flush()
         return user
+
+
+def user_by_session_token(cw: Casework, session_token: str) -> User | None:
+    with reading(cw.engine) as session:
+        return session.execute(
+            select(User).where(User.session_token == session_token, User.active.is_(True))
+        ).scalar_one_or_none()
+
+
+_dummy_hash: list[str] = []
+
+
+def authenticate(cw: Casework, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None."""
+    with reading(cw.engine) as session:
+        user = session.execute(
+            select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        # Hash anyway, so that the answer's timing does not tell which user names exist.
+        if not _dummy_hash:
+            _dummy_hash.append(hash_password("not a password of anyone"))
+        check_password(_dummy_hash[0], password)
+        return None
+    if not check_password(user.password_hash, password) or not user.active:
+        return None
+    return user
 
 
 def create_token(cw: Casework, username: str, label: str = "") -> str:

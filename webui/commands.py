@@ -92,7 +92,8 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
     from casework.schema import upgrade
 
     logging.basicConfig(level=logging.WARNING)
-    url = os.environ.get("CASEWORK_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'instance' / 'demo.db'}"
+    demo_file = Path.cwd() / "instance" / "demo.db"
+    url = os.environ.get("CASEWORK_DATABASE_URL") or f"sqlite:///{demo_file}"
     settings = Settings.from_env({**os.environ, "CASEWORK_DATABASE_URL": url,
                                   "CASEWORK_SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY")
                                   or secrets.token_hex(32)})

@@ -60,7 +60,7 @@ def describe(workflow: Workflow) -> dict:
         ],
         "roles": [
             {"id": r.id, "name": {"zh": r.name.zh, "en": r.name.en}, "scope": r.scope,
-             "sees_cases": r.sees_cases}
+             "sees_cases": r.sees_cases, "reads_reports": r.reads_reports}
             for r in workflow.roles.values()
         ],
         "actions": [

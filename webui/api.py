@@ -1,0 +1,124 @@
+"""The JSON API of DESIGN.md ("HTTP JSON API").  Each route parses the request, calls one
+service of casework/, and answers; every rule lives in the services."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from casework import actions, cases, intake
+from casework.access import report_area
+from casework.errors import Invalid
+from casework.workflow.diagram import describe, mermaid
+from webui.context import actor, casework
+from webui.extensions import csrf
+from webui.openapi import document
+
+bp = Blueprint("api", __name__)
+PUBLIC = {"api.openapi"}
+# Who reads the monthly figures (DESIGN.md "People"); village cadres work cases, not reports.
+REPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC:
+        return
+    if not current_user.is_authenticated:
+        raise Unauthorized("log in, or send Authorization: Bearer TOKEN")
+    # A bearer token cannot ride along on a forged cross-site request; a session cookie can.
+    if not current_user.via_token and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    # Answers carry petitioners' data: no shared or browser cache may keep a copy.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def json_body() -> object:
+    """The request's JSON, whatever its Content-Type says; 400 when it is not JSON at all."""
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise BadRequest("the request body must be JSON")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise BadRequest("the request body is not valid JSON") from None
+
+
+@bp.post("/cases")
+def create_case():
+    case = intake.receive(casework(), actor(), json_body())
+    body = cases.case_detail(casework(), actor(), case.number)
+    return body, 201, {"Location": url_for("api.get_case", number=case.number)}
+
+
+@bp.get("/cases")
+def list_cases():
+    filters = cases.parse_filters(casework(), request.args)
+    return cases.list_cases(casework(), actor(), filters)
+
+
+@bp.get("/cases/<number>")
+def get_case(number: str):
+    return cases.case_detail(casework(), actor(), number)
+
+
+@bp.post("/cases/<number>/actions")
+def act(number: str):
+    case = actions.perform(casework(), actor(), number, json_body())
+    return cases.case_detail(casework(), actor(), case.number)
+
+
+@bp.post("/cases/<number>/phone")
+def reveal_phone(number: str):
+    return {"phone": cases.reveal_phone(casework(), actor(), number)}
+
+
+@bp.get("/callers/<phone>/cases")
+def caller_cases(phone: str):
+    return {"items": cases.caller_cases(casework(), actor(), phone)}
+
+
+@bp.get("/reports/monthly")
+def monthly_report():
+    from casework.reports import monthly_report as build
+
+    cw = casework()
+    area = report_area(cw.workflow, actor(), request.args.get("area"))
+    fmt = request.args.get("format") or "json"
+    if fmt not in ("json", *REPORT_TYPES):
+        raise Invalid({"format": "must be one of: json, csv, xlsx"})
+    report = build(cw, month=request.args.get("month") or "", area=area)
+    if fmt == "json":
+        return report
+    from casework import report_files  # the files need openpyxl; JSON readers need not
+
+    if fmt == "csv":
+        data = report_files.to_csv(report, cw.workflow).encode("utf-8")
+    else:
+        data = report_files.to_xlsx(report, cw.workflow, str(get_locale() or "zh_CN"))
+    name = f"casework-report-{report.get('month', 'month')}-{area}.{fmt}"
+    return Response(data, content_type=REPORT_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/workflow")
+def workflow():
+    cw = casework()
+    return {**describe(cw.workflow), "mermaid": mermaid(cw.workflow, str(get_locale()))}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return document()

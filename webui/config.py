@@ -1,0 +1,70 @@
+"""Flask settings.  ``Config`` reads the environment once, when the app is made."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+
+log = logging.getLogger("webui")
+
+TRUE = ("1", "true", "yes", "on")
+SESSION_HOURS = 8  # one working day; a shared office computer must not stay logged in overnight
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in TRUE
+
+
+def _secret_key(configured: str | None) -> str:
+    if configured:
+        return configured
+    # Without a fixed key every restart (and every gunicorn worker) signs sessions differently,
+    # so logins do not survive; fine for a try-out, wrong for production.
+    log.warning("CASEWORK_SECRET_KEY is not set: using a random key; sessions end at restart "
+                "and do not work across several workers")
+    return secrets.token_hex(32)
+
+
+class Config:
+    """Production defaults.  Cookies are Secure when the site is served over HTTPS."""
+
+    def __init__(self, secret_key: str | None = None) -> None:
+        secure = _flag("CASEWORK_SECURE_COOKIES")
+        self.SECRET_KEY = _secret_key(os.environ.get("CASEWORK_SECRET_KEY") or secret_key)
+        self.SESSION_COOKIE_NAME = "casework_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = secure
+        # Flask checks the cookie's signed timestamp against this on every request, whether
+        # or not the session is "permanent"; auth.py also checks the login time itself.
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_HOURS)
+        # No "remember me" is offered; should a remember cookie ever appear, it is short-lived.
+        self.REMEMBER_COOKIE_DURATION = timedelta(hours=SESSION_HOURS)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = secure
+        self.PREFERRED_URL_SCHEME = "https" if secure else "http"
+        self.MAX_CONTENT_LENGTH = 1024 * 1024  # a petition is text; a megabyte is plenty
+        # A hotline page stays open all shift: the CSRF token lives as long as the session.
+        self.WTF_CSRF_TIME_LIMIT = SESSION_HOURS * 3600
+        self.BABEL_DEFAULT_LOCALE = "zh_CN"
+        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+        self.LANGUAGES = ["zh_CN", "en"]
+        self.BOOTSTRAP_SERVE_LOCAL = True  # county offices may have no internet: no CDN
+        # Login throttling (see throttle.py): failures per user name and per client address.
+        self.LOGIN_FAILURES_PER_USER = int(os.environ.get("CASEWORK_LOGIN_FAILURES", "10"))
+        # Higher per address: a township office puts all its staff behind one NAT address.
+        self.LOGIN_FAILURES_PER_IP = int(os.environ.get("CASEWORK_LOGIN_FAILURES_PER_IP", "50"))
+        self.LOGIN_FAILURE_WINDOW = int(os.environ.get("CASEWORK_LOGIN_WINDOW", "900"))
+        # How many reverse proxies to trust for X-Forwarded-For/-Proto (0: none).
+        self.PROXIES = int(os.environ.get("CASEWORK_PROXIES", "0"))
+
+
+class TestConfig(Config):
+    def __init__(self, secret_key: str | None = None) -> None:
+        super().__init__(secret_key or "test-secret-key")
+        self.TESTING = True
+        self.WTF_CSRF_ENABLED = False

@@ -1,0 +1,151 @@
+"""The OpenAPI 3.0 description of the JSON API (served at /api/v1/openapi.json and
+/openapi.json).  Hand-written: when a route or a body changes, change this beside it."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from casework.vocabulary import CATEGORIES
+from casework.workflow import Workflow
+from webui.openapi_schemas import ref, schemas
+
+JSON = "application/json"
+ERRORS = {
+    400: ("Malformed: a body that is not JSON, a NUL character in the address, or a missing "
+          "CSRF token on a browser-session request", "Error"),
+    401: ("Not logged in: send Authorization: Bearer TOKEN", "Error"),
+    403: ("This role may not do this", "Error"),
+    404: ("No such case or area, or outside the user's area (the two look the same)", "Error"),
+    409: ("illegal_transition or stale_version, with allowed_actions and the current version",
+          "ConflictError"),
+    422: ("Invalid input; fields names each bad field", "InvalidError"),
+}
+FLAG = r"^\s*(|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)\s*$"
+DAY = {"type": "string",
+       "pattern": r"^\s*((20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?\s*$"}
+MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # the reports' range; not after this month
+PHONE = r"^\+?[0-9][0-9 \-]{4,22}[0-9]$"  # as casework.schemas.PHONE
+
+
+def ok(schema: str, description: str = "OK") -> dict:
+    return {"description": description, "content": {JSON: {"schema": ref(schema)}}}
+
+
+def operation(summary: str, op_id: str, answers: dict, errors=(), *, body: str | None = None,
+              params=(), security=None) -> dict:
+    out = {"summary": summary, "operationId": op_id, "parameters": list(params),
+           "responses": {str(code): answer for code, answer in answers.items()}}
+    for code in errors:
+        description, schema = ERRORS[code]
+        out["responses"][str(code)] = {"description": description,
+                                       "content": {JSON: {"schema": ref(schema)}}}
+    if body:
+        out["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+    if security is not None:
+        out["security"] = security
+    return out
+
+
+def query(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema,
+            "description": description}
+
+
+def path(name: str, description: str, pattern: str | None = None) -> dict:
+    schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}
+
+
+def _paths(wf: Workflow) -> dict:
+    number = path("number", "The case number COUNTYCODE-YYYY-NNNNNN")
+    empty_or = lambda values: {"type": "string", "enum": ["", *values]}  # noqa: E731
+    filters = [
+        query("level", empty_or([level.id for level in wf.levels])),
+        query("status", empty_or(list(wf.statuses))),
+        query("overdue", {"type": "string", "pattern": FLAG}, "true or false"),
+        query("warning", {"type": "string", "pattern": FLAG}, "true or false"),
+        query("area", {"type": "string", "pattern": r"^\s*([0-9]{1,12})?\s*$"},
+              "cases whose village lies inside this area code"),
+        query("category", empty_or(list(CATEGORIES))),
+        query("q", {"type": "string", "maxLength": 100}, "part of the number or summary"),
+        query("received_from", DAY, "YYYY-MM-DD, Beijing time"),
+        query("received_to", DAY, "YYYY-MM-DD, Beijing time, included"),
+        query("page", {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1}),
+        query("per_page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+    ]
+    report_params = [
+        query("month", {"type": "string", "pattern": MONTH}, "YYYY-MM", True),
+        query("area", {"type": "string", "pattern": "^[0-9]{2,12}$"},
+              "an area inside the user's own (default: the user's area)"),
+        query("format", {"type": "string", "enum": ["json", "csv", "xlsx"], "default": "json"}),
+    ]
+    files = {"description": "The report as JSON, CSV or Excel (a file download)",
+             "content": {JSON: {"schema": ref("Report")},
+                         "text/csv": {"schema": {"type": "string"}},
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                             {"schema": {"type": "string", "format": "binary"}}}}
+    return {
+        "/api/v1/cases": {
+            "post": operation("Log a petition (intake)", "createCase",
+                              {201: ok("CaseDetail", "The new case")}, (400, 401, 403, 422),
+                              body="CaseCreate"),
+            "get": operation("Cases visible to the user, nearest deadline first", "listCases",
+                             {200: ok("CaseList")}, (400, 401, 403, 422), params=filters),
+        },
+        "/api/v1/cases/{number}": {"get": operation(
+            "One case with its events and the actions this user may take", "getCase",
+            {200: ok("CaseDetail")}, (400, 401, 403, 404), params=[number])},
+        "/api/v1/cases/{number}/actions": {"post": operation(
+            "Act on a case", "actOnCase", {200: ok("CaseDetail")},
+            (400, 401, 403, 404, 409, 422), body="ActionRequest", params=[number])},
+        "/api/v1/cases/{number}/phone": {"post": operation(
+            "The petitioner's full phone number; the look is recorded as an event",
+            "revealPhone", {200: ok("Phone")}, (400, 401, 403, 404), params=[number])},
+        "/api/v1/callers/{phone}/cases": {"get": operation(
+            "A caller's earlier cases, newest first (phones masked)", "callerCases",
+            {200: ok("CallerCases")}, (400, 401, 403, 422),
+            params=[path("phone", "digits", PHONE)])},
+        "/api/v1/reports/monthly": {"get": operation(
+            "The monthly handling-rate report", "monthlyReport", {200: files},
+            (400, 401, 403, 404, 422), params=report_params)},
+        "/api/v1/workflow": {"get": operation(
+            "The loaded workflow (levels, statuses, actions, a Mermaid diagram)", "getWorkflow",
+            {200: ok("Workflow")}, (400, 401))},
+        "/api/v1/openapi.json": {"get": operation(
+            "This document", "openapi", {200: {"description": "OpenAPI 3.0",
+                                               "content": {JSON: {"schema": {"type": "object"}}}}},
+            security=[])},
+        "/healthz": {"get": operation(
+            "Liveness: database reachable, scheduler's last scan", "health",
+            {200: ok("Health"), 503: ok("Health", "The database is not reachable")},
+            security=[])},
+    }
+
+
+def build(wf: Workflow) -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Casework API", "version": "1.0.0",
+                 "description": "Case tracking of a county women's federation (DESIGN.md)."},
+        "paths": _paths(wf),
+        "components": {
+            "schemas": schemas(wf),
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "a token from `casework tokens create NAME`"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "casework_session",
+                                  "description": "the browser session; POSTs also need the "
+                                                 "X-CSRFToken header"},
+            },
+        },
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+    }
+
+
+def document() -> dict:
+    """Built once per app (the workflow does not change while it runs)."""
+    ext = current_app.extensions
+    if "casework_openapi" not in ext:
+        ext["casework_openapi"] = build(ext["casework"].workflow)
+    return ext["casework_openapi"]
