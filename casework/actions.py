@@ -10,12 +10,14 @@ from datetime import datetime
 
 from casework.access import Actor, allowed_actions, check_visible, may_act
 from casework.bootstrap import Casework
+from casework.cases import whole_number
 from casework.db import utcnow, writing
 from casework.deadlines import extend_deadline, shift_deadline
 from casework.errors import Forbidden, IllegalTransition, Invalid, NotFound, StaleVersion
 from casework.events import append, current_deadline, new_event
 from casework.intake import case_by_number
 from casework.models import Case
+from casework.notify import notify_event
 from casework.schemas import CONTROL
 from casework.timing import level_deadline
 
@@ -74,9 +76,10 @@ def apply_action(cw, session, actor: Actor, case: Case, action: str, body: dict,
     if action in ("resolve", "refer"):
         met = case.due_at is None or now <= case.due_at
     data = {key: value for key, value in fields.items() if key != "note"}
-    append(session, case, new_event(
+    event = append(session, case, new_event(
         case, action=action, actor=actor, at=now, to_level=to_level, to_status=to_status,
         deadline=deadline, note=fields.get("note", ""), data=data, deadline_met=met))
+    notify_event(cw, session, case, event, now=now)  # escalate, assign: in this transaction
     return case
 
 
@@ -108,7 +111,7 @@ def _fields(cw: Casework, needs: tuple[str, ...], body: dict, case: Case) -> dic
         if value in (None, ""):
             errors[name] = "required for this action"
         elif name == "days":
-            days = int(value) if isinstance(value, str) and value.isdigit() else value
+            days = whole_number(value, 3) if isinstance(value, str) else value
             if isinstance(days, bool) or not isinstance(days, int) or not (
                     1 <= days <= MAX_EXTENSION_DAYS):
                 errors[name] = f"a whole number of working days from 1 to {MAX_EXTENSION_DAYS}"

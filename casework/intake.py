@@ -15,6 +15,7 @@ from casework.deadlines import SHANGHAI
 from casework.errors import Forbidden, Invalid
 from casework.events import append, insert_first, new_event
 from casework.models import Area, Case, CaseNumberSequence, Petitioner
+from casework.notify import notify_event
 from casework.schemas import CaseCreate, parse
 from casework.timing import level_deadline
 
@@ -62,11 +63,12 @@ def receive_validated(
         received_at=received_at, last_event_seq=0, version=0,
     )
     to_status = "in_progress" if data.resolve_now else "pending"
-    insert_first(session, case, new_event(
+    first = insert_first(session, case, new_event(
         None, action="intake", actor=actor, at=received_at, to_level=level,
         to_status=to_status, deadline=deadline, village_code=village.code,
         data={"channel": data.channel},
     ))
+    notify_event(cw, session, case, first, now=now)  # told at commit if still pending there
     if data.resolve_now:
         append(session, case, new_event(
             case, action="resolve", actor=actor, at=received_at, to_level=level,

@@ -169,3 +169,31 @@ class SchedulerLease(SQLModel, table=True):
     last_scan_at: datetime | None = _time(default=None)
     last_scan_seconds: float | None = None
     last_scan_lag_seconds: float | None = None
+
+
+class Notification(SQLModel, table=True):
+    """One message in the outbox (DESIGN.md, "Deadlines": notifications).
+
+    Written in the transaction of the event it tells about and sent after that commits, by the
+    scheduler's outbox job.  ``event_key`` is unique, so the same message is never queued twice;
+    ``status`` goes pending -> sending (claimed by one sender) -> sent, or back to pending with a
+    later ``next_attempt_at`` when sending failed, or to failed when the server keeps refusing.
+    Messages carry no petitioner data: case number, level, status, deadline and category only."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_key: str = Field(unique=True, max_length=320)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    channel: str = Field(max_length=16)  # email, webhook
+    recipient: str = Field(max_length=255)  # an e-mail address; "robot" for the webhook
+    subject: str = Field(max_length=255)
+    body: str = Field(sa_type=Text)
+    urgent: bool = False  # an emergency: sent during quiet hours too
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    created_at: datetime = _time()
+    next_attempt_at: datetime = _time()
+    claimed_until: datetime | None = _time(default=None)
+    sent_at: datetime | None = _time(default=None)
+    last_error: str | None = Field(default=None, max_length=500)

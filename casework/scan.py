@@ -21,6 +21,7 @@ from casework.db import reading, writing
 from casework.errors import CaseworkError
 from casework.events import append, current_deadline, new_event
 from casework.models import SCAN_CONDITIONS, Case
+from casework.notify import notify_event
 
 log = logging.getLogger("casework.scan")
 BATCH = 500
@@ -66,9 +67,9 @@ def _flag_one(cw: Casework, case_id: int, flag: str, now: datetime, result: Scan
                     due is None or due > now):
                 return  # another scheduler got there first, or the case moved on
             action = "warn" if flag == "warning" else "overdue"
-            append(session, case, new_event(
+            notify_event(cw, session, case, append(session, case, new_event(
                 case, action=action, actor=system, at=now, to_level=case.level,
-                to_status=case.status, deadline=current_deadline(case)))
+                to_status=case.status, deadline=current_deadline(case))), now=now)
             if flag == "warning":
                 result.warned += 1
                 return

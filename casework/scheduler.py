@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,10 +27,14 @@ from casework.bootstrap import Casework
 from casework.db import reading, utcnow, writing
 from casework.deadlines import SHANGHAI
 from casework.models import SchedulerLease
+from casework.notify import deliver_due, enqueue_digests
+from casework.notify.digest import DIGEST_AT
 from casework.scan import scan
 
 log = logging.getLogger("casework.scheduler")
 SCAN_LEASE = "deadline_scan"
+OUTBOX_JOB, DIGEST_JOB = "notification_outbox", "notification_digest"
+OUTBOX_INTERVAL = 30  # seconds between runs of the outbox sender
 
 
 def holder_name() -> str:
@@ -109,12 +114,40 @@ class ScanJob:
             log.exception("deadline scan failed")
 
 
+class NotificationJob:
+    """The outbox sender or the morning digest; both are idempotent, so they need no lease."""
+
+    def __init__(self, cw: Casework, run) -> None:
+        self.cw = cw
+        self.run = run
+
+    def __call__(self) -> None:
+        try:
+            self.run(self.cw, utcnow())
+        except Exception:
+            log.exception("%s failed", self.run.__name__)  # the next run tries again
+
+
 def configure(scheduler, cw: Casework, interval: int | None = None):
     interval = interval or cw.settings.scan_interval
+    started = datetime.now(SHANGHAI)
     scheduler.add_job(
         ScanJob(cw, interval), IntervalTrigger(seconds=interval, timezone=SHANGHAI),
-        id=SCAN_LEASE, next_run_time=datetime.now(SHANGHAI),  # scan at start too
+        id=SCAN_LEASE, next_run_time=started,  # scan at start too
         coalesce=True, max_instances=1, misfire_grace_time=300, replace_existing=True)
+    scheduler.add_job(
+        NotificationJob(cw, deliver_due),
+        IntervalTrigger(seconds=OUTBOX_INTERVAL, timezone=SHANGHAI), id=OUTBOX_JOB,
+        next_run_time=started, coalesce=True, max_instances=1, misfire_grace_time=300,
+        replace_existing=True)
+    # Every day at 08:30; the job itself skips weekends and holidays (make-up Saturdays are
+    # working days, which a cron day_of_week cannot know).  Run at start too: a scheduler
+    # restarted at 09:00 still sends the day's digest, and one that sent it sends nothing new.
+    scheduler.add_job(
+        NotificationJob(cw, enqueue_digests),
+        CronTrigger(hour=DIGEST_AT.hour, minute=DIGEST_AT.minute, timezone=SHANGHAI),
+        id=DIGEST_JOB, next_run_time=started, coalesce=True, max_instances=1,
+        misfire_grace_time=3600, replace_existing=True)
     return scheduler
 
 

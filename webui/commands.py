@@ -94,7 +94,9 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
     logging.basicConfig(level=logging.WARNING)
     demo_file = Path.cwd() / "instance" / "demo.db"
     url = os.environ.get("CASEWORK_DATABASE_URL") or f"sqlite:///{demo_file}"
+    # The demo's made-up cases must not mail or message anyone.
     settings = Settings.from_env({**os.environ, "CASEWORK_DATABASE_URL": url,
+                                  "CASEWORK_SMTP_URL": "", "CASEWORK_WEBHOOK_URL": "",
                                   "CASEWORK_SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY")
                                   or secrets.token_hex(32)})
     cw = bootstrap(settings)

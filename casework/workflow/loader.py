@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from casework.errors import WorkflowError
-from casework.workflow.model import UNIT_KINDS, Action, Level, Names, Role, Status, Workflow
+from casework.vocabulary import URGENCIES
+from casework.workflow.model import (
+    UNIT_KINDS,
+    Action,
+    Level,
+    Names,
+    QuietHours,
+    Role,
+    Status,
+    Workflow,
+)
 from casework.workflow.yamlfile import LineDict, LineList, load_with_lines
 
 TOP_KEYS = {"name", "levels", "statuses", "urgency", "warn_fraction", "calendar", "roles",
-            "intake", "choices", "actions", "quiet_hours", "notifications"}
+            "intake", "choices", "actions", "quiet_hours"}
 FIELDS = {"note", "reason", "outcome", "agency", "target_level", "days", "satisfaction"}
 LEVEL_MOVES = {"same", "next", "previous", "target_level"}
+CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
 class _Reader:
@@ -157,6 +170,7 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
         },
         resolve_now_level=intake_level(
             "resolve_now_level", intake.get("resolve_now_level"), "resolved"),
+        quiet_hours=_quiet_hours(read, doc),
     )
     _check_actions_have_sources(read, doc, workflow)
     _check_reachable(read, doc, workflow)
@@ -194,6 +208,7 @@ def _roles(read: _Reader, doc: LineDict) -> dict[str, Role]:
         roles[entry["id"]] = Role(
             id=entry["id"], name=read.names(entry, f"role '{entry['id']}'"), scope=scope,
             sees_cases=bool(entry.get("sees_cases", True)),
+            reads_reports=bool(entry.get("reads_reports", False)),
         )
     return roles
 
@@ -279,6 +294,31 @@ def _dates(read: _Reader, calendar: LineDict, key: str) -> tuple[date, ...]:
             raise read.fail(f"calendar '{key}' has '{value}', not a YYYY-MM-DD date",
                             values.line_of(index))
     return tuple(values)
+
+
+def _quiet_hours(read: _Reader, doc: LineDict) -> QuietHours | None:
+    if doc.get("quiet_hours") is None:
+        return None
+    section = read.mapping(doc, "quiet_hours", "the workflow")
+
+    def clock(key: str) -> time:
+        value = section.get(key)
+        # Unquoted, YAML 1.1 reads 22:00 as the number 1320 (base 60): insist on quotes.
+        match = CLOCK_TIME.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise read.fail(f"quiet_hours needs '{key}' as a quoted time such as '22:00'",
+                            section.line_of(key))
+        return time(int(match[1]), int(match[2]))
+
+    zone = str(section.get("timezone", "Asia/Shanghai"))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise read.fail(f"quiet_hours names unknown timezone '{zone}'",
+                        section.line_of("timezone")) from None
+    exempt = read.items(section, "except_urgency", "quiet_hours", optional=True)
+    return QuietHours(start=clock("start"), end=clock("end"), timezone=zone,
+                      except_urgency=read.known(exempt, URGENCIES, "quiet_hours", "urgency"))
 
 
 def _check_actions_have_sources(read: _Reader, doc: LineDict, workflow: Workflow) -> None:

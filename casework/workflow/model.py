@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,6 +57,7 @@ class Role:
     name: Names
     scope: str
     sees_cases: bool
+    reads_reports: bool
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,16 @@ class Action:
     roles: tuple[str, ...]
     needs: tuple[str, ...]
     once_per_level: bool
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """The nightly window in which notifications wait (``quiet_hours`` in workflows.yaml)."""
+
+    start: time
+    end: time  # before start: the window runs over midnight
+    timezone: str
+    except_urgency: tuple[str, ...]
 
 
 @dataclass
@@ -91,6 +102,7 @@ class Workflow:
     default_start_level: str
     channel_start_levels: dict[str, str]
     resolve_now_level: str
+    quiet_hours: QuietHours | None = None
     machine: Machine = field(init=False, repr=False)
     transitions: list[tuple[str, str, str]] = field(init=False, repr=False)
 

@@ -69,7 +69,7 @@ def totals(cw) -> tuple[int, int]:
 def test_the_field_report_county_gives_back_its_per_level_figures(cw, county, tmp_path, writer):
     from casework.reports import monthly_report
 
-    path = writer(tmp_path / f"ledger.{writer.__name__[-3:]}",
+    path = writer(tmp_path / f"ledger.{writer.__name__.removeprefix('write_')}",
                   county_rows(datetime(2026, 3, 2, 1, 0, tzinfo=UTC), spread_days=20))
     assert import_ledger(cw, path, now=NOW) == 454
     report = monthly_report(cw, month="2026-03", area="450330", now=NOW)
