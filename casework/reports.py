@@ -9,13 +9,14 @@ are then bucketed by sub-area in Python (never one query per sub-area or per cas
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
@@ -27,7 +28,7 @@ from casework.projection import CONCLUDING, replay
 from casework.vocabulary import CATEGORIES
 from casework.workflow import Workflow
 
-MONTH = re.compile(r"(\d{4})-(\d{2})")
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 YEARS = range(2000, 2101)
 LEVEL_FIELDS = ("entered", "resolved", "referred", "escalated", "returned", "open_end",
                 "overdue_end")
@@ -57,7 +58,8 @@ class Tally:
 def monthly_report(cw: Casework, *, month: str, area: str | None = None,
                    now: datetime | None = None) -> dict:
     now = now or utcnow()
-    window = month_window(month, now)
+    index = _month_index(month, now)
+    window = _window(index, now)
     workflow = cw.workflow
     engine = cw.engine
     if engine.dialect.name == "postgresql":
@@ -66,15 +68,17 @@ def monthly_report(cw: Casework, *, month: str, area: str | None = None,
     with reading(engine) as session:
         place, children = _place(session, area)
         # Sub-areas' codes are 3 digits longer than the area's; counties have 6.
-        width = len(area) + 3 if area else 6
+        width = min(len(area) + 3, 12) if area else 6
         tally = Tally()
         _count_level_events(session, tally, window, area, width)
-        states = states_at(session, window.cut, area)
-        _count_open_at_end(workflow, tally, states, window.cut, width)
-        _count_received(session, workflow, tally, window, area, width, states)
+        _count_open_at_end(workflow, tally, _states_at(session, window.cut, area), window.cut,
+                           width)
+        _count_received(session, workflow, tally, window, area, width)
         on_time, satisfaction = _outcome_rates(session, workflow, window, area)
         total = _summary(workflow, tally, None)
-        trend = [_trend_point(session, workflow, w, area) for w in _earlier(window)]
+        earlier = [_window(i, now) for i in range(index - TREND_MONTHS + 1, index)]
+        trend = [_point(w.label, *session.execute(_received(workflow, w, area)).one())
+                 for w in earlier]
     return {
         "month": window.label, "area": place,
         "received": total["received"], "concluded": total["concluded"],
@@ -82,42 +86,32 @@ def monthly_report(cw: Casework, *, month: str, area: str | None = None,
         "satisfaction_rate": satisfaction, "levels": total["levels"],
         "by_area": {code: {"name": name, **_summary(workflow, tally, code)}
                     for code, name in children.items()},
-        "by_category": {cat: {"received": sum(tally.categories["received"][cat] for _ in [0]),
+        "by_category": {cat: {"received": tally.categories["received"][cat],
                               "concluded": tally.categories["concluded"][cat]}
                         for cat in CATEGORIES},
-        "trend": [*trend, {"month": window.label, **{k: total[k] for k in (
-            "received", "concluded", "handling_rate")}}],
+        "trend": [*trend, _point(window.label, total["received"], total["concluded"])],
     }
 
 
 # -- input ------------------------------------------------------------------------------------
-def month_window(month: object, now: datetime) -> Window:
-    """The month ``YYYY-MM`` in Asia/Shanghai, cut at ``now`` while it is in progress."""
+def _month_index(month: object, now: datetime) -> int:
+    """``YYYY-MM`` as a count of months (year * 12 + month - 1), checked."""
     match = MONTH.fullmatch(month) if isinstance(month, str) else None
     if not match or int(match[1]) not in YEARS or not 1 <= int(match[2]) <= 12:
         raise Invalid({"month": "must be a month as YYYY-MM, from 2000-01 to 2100-12"})
-    year, number = int(match[1]), int(match[2])
     local = now.astimezone(SHANGHAI)
-    if (year, number) > (local.year, local.month):
+    index = int(match[1]) * 12 + int(match[2]) - 1
+    if index > local.year * 12 + local.month - 1:
         raise Invalid({"month": "must not be after the current month"})
-    return _window(year, number, now)
+    return index
 
 
-def _window(year: int, month: int, now: datetime) -> Window:
-    start = datetime(year, month, 1, tzinfo=SHANGHAI).astimezone(UTC)
-    following = (year + month // 12, month % 12 + 1)
-    end = datetime(*following, 1, tzinfo=SHANGHAI).astimezone(UTC)
-    return Window(f"{year:04d}-{month:02d}", start, min(end, now))
-
-
-def _earlier(window: Window) -> list[Window]:
-    """The 11 whole months before ``window``, oldest first."""
-    year, month = int(window.label[:4]), int(window.label[5:])
-    found = []
-    for _ in range(TREND_MONTHS - 1):
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-        found.append(_window(year, month, window.start))
-    return found[::-1]
+def _window(index: int, now: datetime) -> Window:
+    """The month in Asia/Shanghai, cut at ``now`` while it is in progress."""
+    (year, month), (next_year, next_month) = divmod(index, 12), divmod(index + 1, 12)
+    start = datetime(year, month + 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+    end = datetime(next_year, next_month + 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
+    return Window(f"{year:04d}-{month + 1:02d}", start, min(end, now))
 
 
 def _place(session: Session, area: str | None) -> tuple[dict | None, dict[str, str]]:
@@ -132,20 +126,25 @@ def _place(session: Session, area: str | None) -> tuple[dict | None, dict[str, s
         parent = Area.parent_code == area
         place = {"code": found.code, "name": found.name}
     rows = session.execute(select(Area.code, Area.name).where(parent).order_by(Area.code))
-    return place, dict(rows.tuples())
+    return place, {code: name for code, name in rows}
 
 
 def _inside(column, area: str | None) -> ColumnElement[bool]:
     return true() if area is None else column.startswith(area, autoescape=True)
 
 
+def _prefix(column, width: int):
+    """The first ``width`` digits of a village code: its sub-area's code."""
+    # Literals, so that the select list and the GROUP BY are the same SQL text on PostgreSQL
+    # whatever the driver does with parameters.
+    return func.substr(column, literal_column("1"), literal_column(str(int(width))))
+
+
 # -- facts ------------------------------------------------------------------------------------
 def _count_level_events(session: Session, tally: Tally, window: Window, area: str | None,
                         width: int) -> None:
     """entered/resolved/referred/escalated/returned per level and sub-area, one GROUP BY."""
-    # The width is a literal: with a bound parameter PostgreSQL would not see that the select
-    # list and the GROUP BY hold the same expression.
-    prefix = func.substr(Event.village_code, 1, literal_column(str(int(width))))
+    prefix = _prefix(Event.village_code, width)
     rows = session.execute(
         select(prefix, Event.action, Event.from_level, Event.to_level, func.count())
         .where(Event.at >= window.start, Event.at < window.cut, _inside(Event.village_code, area))
@@ -162,18 +161,15 @@ def _count_level_events(session: Session, tally: Tally, window: Window, area: st
             levels[from_level]["returned"] += count
 
 
-def states_at(session: Session, cut: datetime, area: str | None,
-              received_from: datetime | None = None) -> dict[int, dict]:
-    """The state at ``cut`` (a replay) of every case of ``area`` received before ``cut`` (and
-    from ``received_from``) that was not concluded for good by then.
-
-    A case whose row says it concluded before ``cut`` stayed concluded through ``cut`` (a reopen
-    or a move would have cleared concluded_at), so only the others are replayed: the cases open
-    now or concluded since, which the index on concluded_at finds without reading the history.
-    """
+def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, dict]:
+    """The state at ``cut`` (a replay) of every case of ``area`` received before ``cut`` and
+    not concluded for good by then (see _concluded_by): the cases open now or concluded since,
+    which the index on concluded_at finds without reading the history."""
     candidates = select(Case.id).where(
-        Case.received_at < cut,
-        Case.received_at >= received_from if received_from else true(),
+        # "Received before the cut" is the whole history: an expression rather than the bare
+        # column keeps SQLite (which plans without statistics) from reading it through the
+        # received_at index instead of the open and later-concluded cases.
+        func.coalesce(Case.received_at, Case.received_at) < cut,
         or_(Case.concluded_at.is_(None), Case.concluded_at >= cut),
         _inside(Case.village_code, area))
     rows = session.execute(
@@ -201,62 +197,65 @@ def _count_open_at_end(workflow: Workflow, tally: Tally, states: dict[int, dict]
             counter["overdue_end"] += 1
 
 
-def _concluded(workflow: Workflow, concluded_at: datetime | None, state: dict | None,
-               cut: datetime) -> bool:
-    if concluded_at is not None and concluded_at < cut:
-        return True  # concluded for good before the cut (see states_at)
-    return state is not None and workflow.statuses[state["status"]].concluded
+def _concluded_by(workflow: Workflow, cut: datetime) -> ColumnElement[bool]:
+    """SQL: the case's state at ``cut`` is concluded, as its last event before ``cut`` says.
+
+    A row whose concluded_at lies before ``cut`` stayed concluded through ``cut`` (a reopen or
+    a move would have cleared it), so only the other cases' events are read."""
+    last_status = (select(Event.to_status).where(Event.case_id == Case.id, Event.at < cut)
+                   .order_by(Event.seq.desc()).limit(1).scalar_subquery())
+    concluded = [status.id for status in workflow.statuses.values() if status.concluded]
+    return or_(Case.concluded_at < cut, last_status.in_(concluded))
+
+
+def _received(workflow: Workflow, window: Window, area: str | None, *columns):
+    """SELECT columns, received, concluded-at-the-cut FROM the cases received in M."""
+    concluded = func.count(case((_concluded_by(workflow, window.cut), 1)))
+    return select(*columns, func.count(), concluded).where(
+        Case.received_at >= window.start, Case.received_at < window.cut,
+        _inside(Case.village_code, area))
 
 
 def _count_received(session: Session, workflow: Workflow, tally: Tally, window: Window,
-                    area: str | None, width: int, states: dict[int, dict]) -> None:
-    rows = session.execute(
-        select(Case.id, Case.village_code, Case.category, Case.concluded_at)
-        .where(Case.received_at >= window.start, Case.received_at < window.cut,
-               _inside(Case.village_code, area)))
-    for case_id, village, category, concluded_at in rows:
-        done = _concluded(workflow, concluded_at, states.get(case_id), window.cut)
-        tally.received[village[:width]] += 1
-        tally.concluded[village[:width]] += done
-        tally.categories["received"][category] += 1
-        tally.categories["concluded"][category] += done
+                    area: str | None, width: int) -> None:
+    prefix = _prefix(Case.village_code, width)
+    rows = session.execute(_received(workflow, window, area, prefix, Case.category)
+                           .group_by(prefix, Case.category))
+    for code, category, received, concluded in rows:
+        tally.received[code] += received
+        tally.concluded[code] += concluded
+        tally.categories["received"][category] += received
+        tally.categories["concluded"][category] += concluded
 
 
 def _outcome_rates(session: Session, workflow: Workflow, window: Window, area: str | None
                    ) -> tuple[float | None, float | None]:
     """on_time_rate (the last conclusion in M of each case) and satisfaction_rate (closes)."""
+    in_month = (Event.at >= window.start, Event.at < window.cut,
+                _inside(Event.village_code, area))
     rows = session.execute(
-        select(Event.case_id, Event.seq, Event.action, Event.deadline_met, Event.data)
-        .where(Event.at >= window.start, Event.at < window.cut,
-               Event.action.in_((*CONCLUDING, "close")), _inside(Event.village_code, area))
-        .order_by(Event.case_id, Event.seq))
-    last_met: dict[int, bool] = {}
-    closes = satisfied = 0
-    for case_id, _seq, action, met, data in rows:
-        if action in CONCLUDING:
-            last_met[case_id] = met is True  # ordered by seq: the last one wins
-        else:
-            closes += 1
-            # JSON is read in Python: the same on every database.
-            satisfied += (data or {}).get("satisfaction") in workflow.choices["satisfied"]
-    return _rate(sum(last_met.values()), len(last_met)), _rate(satisfied, closes)
-
-
-def _trend_point(session: Session, workflow: Workflow, window: Window, area: str | None
-                 ) -> dict:
-    received, settled = session.execute(
-        select(func.count(), func.count(case((Case.concluded_at < window.cut, 1))))
-        .where(Case.received_at >= window.start, Case.received_at < window.cut,
-               _inside(Case.village_code, area))).one()
-    states = states_at(session, window.cut, area, received_from=window.start)
-    concluded = settled + sum(workflow.statuses[s["status"]].concluded for s in states.values())
-    return {"month": window.label, "received": received, "concluded": concluded,
-            "handling_rate": _rate(concluded, received)}
+        select(Event.case_id, Event.deadline_met)
+        .where(*in_month, Event.action.in_(CONCLUDING)).order_by(Event.case_id, Event.seq))
+    last_met = {case_id: met is True for case_id, met in rows}  # by seq: the last one wins
+    # The few distinct texts of the close events' data, each decoded once in Python (JSON
+    # functions differ between databases).
+    text = cast(Event.data, Text)
+    closes = session.execute(
+        select(text, func.count()).where(*in_month, Event.action == "close").group_by(text))
+    counts = [(json.loads(data).get("satisfaction"), count) for data, count in closes]
+    satisfied = sum(count for said, count in counts if said in workflow.choices["satisfied"])
+    return (_rate(sum(last_met.values()), len(last_met)),
+            _rate(satisfied, sum(count for _said, count in counts)))
 
 
 # -- figures ----------------------------------------------------------------------------------
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def _point(month: str, received: int, concluded: int) -> dict:
+    return {"month": month, "received": received, "concluded": concluded,
+            "handling_rate": _rate(concluded, received)}
 
 
 def _summary(workflow: Workflow, tally: Tally, code: str | None) -> dict:
