@@ -96,8 +96,13 @@ class Case(SQLModel, table=True):
         Index("ix_cases_worklist", "village_code", "status", "due_at"),
         Index("ix_cases_county_year", "county_code", "year", "seq"),
         # A month's open_end reads the cases not concluded by its end: open now, or concluded
-        # after it.  Through this index that set grows with open cases, not with history.
+        # after it.  Through this index that set grows with the open cases and the time since
+        # the month, never with the history before it.
         Index("ix_cases_concluded_at", "concluded_at"),
+        # The report's received/concluded counts (and its 12-month trend) read only these
+        # columns: covering them makes those queries index-only.
+        Index("ix_cases_received_report", "received_at", "concluded_at", "village_code",
+              "category"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, max_length=24)
