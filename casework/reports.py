@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
 from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, or_, select, true
@@ -111,7 +111,10 @@ def _window(index: int, now: datetime) -> Window:
     (year, month), (next_year, next_month) = divmod(index, 12), divmod(index + 1, 12)
     start = datetime(year, month + 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
     end = datetime(next_year, next_month + 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
-    return Window(f"{year:04d}-{month + 1:02d}", start, min(end, now))
+    # The cut is exclusive; for the month in progress everything up to and including ``now``
+    # counts, and a microsecond is the resolution of the stored times.
+    cut = min(end, now + timedelta(microseconds=1))
+    return Window(f"{year:04d}-{month + 1:02d}", start, cut)
 
 
 def _place(session: Session, area: str | None) -> tuple[dict | None, dict[str, str]]:
