@@ -79,10 +79,19 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def _write_engine(engine: Engine) -> Engine:
+    """The engine with the write option set, made once (it costs a copy of the options)."""
+    writer = engine.__dict__.get("_casework_writer")
+    if writer is None:
+        writer = engine.__dict__["_casework_writer"] = engine.execution_options(
+            **{WRITE_OPTION: True})
+    return writer
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """One write transaction: committed on success, rolled back on any error."""
-    with Session(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False) as s:
+    with Session(_write_engine(engine), expire_on_commit=False) as s:
         try:
             yield s
             s.commit()
