@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
+from casework.access import Actor
 from casework.bootstrap import Casework
 from casework.csvfile import read_table, refuse
-from casework.db import writing
+from casework.db import reading, writing
+from casework.errors import NotFound
 from casework.models import Area
+from casework.schemas import CONTROL
 
 KIND_BY_LENGTH = {6: "county", 9: "township", 12: "village"}
 
@@ -69,3 +73,88 @@ def add_area(session: Session, code: str, name: str) -> Area:
 def children(session: Session, code: str) -> list[Area]:
     return list(session.execute(
         select(Area).where(Area.parent_code == code).order_by(Area.code)).scalars())
+
+
+# -- administration (the admin pages) ---------------------------------------------------------
+def list_areas(cw: Casework, *, by: Actor | None, under: str | None = None
+               ) -> tuple[list[Area], list[tuple[Area, int]]]:
+    """The area ``under`` (by default ``by``'s own) with its ancestors inside ``by``'s area,
+    and its children with how many children each has: one level at a time, since a province
+    holds 20,000 villages."""
+    from casework.users import managed_area
+
+    top = managed_area(by)
+    under = under or top or None
+    if under is not None and (not under.startswith(top) or len(under) not in KIND_BY_LENGTH):
+        raise NotFound("no such area")
+    child = aliased(Area)
+    inside = true() if under is None else child.parent_code.startswith(under, autoescape=True)
+    counts = (select(child.parent_code, func.count().label("n")).where(inside)
+              .group_by(child.parent_code).subquery())
+    parent = Area.parent_code.is_(None) if under is None else Area.parent_code == under
+    with reading(cw.engine) as session:
+        lineage = []
+        if under is not None:
+            prefixes = [under[:n] for n in sorted(KIND_BY_LENGTH) if len(top) <= n <= len(under)]
+            lineage = list(session.execute(
+                select(Area).where(Area.code.in_(prefixes)).order_by(Area.code)).scalars())
+            if not lineage or lineage[-1].code != under:
+                raise NotFound("no such area")
+        rows = session.execute(
+            select(Area, func.coalesce(counts.c.n, 0)).outerjoin(
+                counts, counts.c.parent_code == Area.code).where(parent).order_by(Area.code))
+        return lineage, [(area, n) for area, n in rows]
+
+
+def import_areas_by(cw: Casework, *, by: Actor | None, path: str | Path) -> int:
+    """``import_areas``, for a file whose every area lies inside ``by``'s own."""
+    from casework.users import managed_area
+
+    top = managed_area(by)
+    if top:
+        for line, row in read_table(path, ("code", "name", "parent_code"),
+                                    required=("code", "name")):
+            if not row.get("code", "").startswith(top):
+                raise refuse(f"line {line}: {row.get('code', '')[:20]} is outside your area "
+                             f"{top}")
+    return import_areas(cw, path)
+
+
+def search_villages(cw: Casework, actor: Actor, q: str, limit: int = 10) -> list[dict]:
+    """Villages inside the actor's area whose code starts with ``q``, whose name contains it,
+    or whose pinyin or initials start with it: an operator on a call types "dlc" for 大李村.
+
+    Best matches first (same initials or name, then prefixes), then by code."""
+    raw = "".join((q or "").split())[:50]  # "da li" and "dali" are one search
+    q = raw.lower()
+    limit = max(1, min(limit, 50))
+    if not q or CONTROL.search(q):  # PostgreSQL refuses a NUL in text; no name has one
+        return []
+    matches = [Area.name.contains(raw, autoescape=True)]
+    if re.fullmatch(r"[0-9]+", q):
+        matches.append(Area.code.startswith(q, autoescape=True))
+    elif re.fullmatch(r"[a-z]+", q):
+        matches += [Area.pinyin.startswith(q, autoescape=True),
+                    Area.initials.startswith(q, autoescape=True)]
+    rank = case((or_(Area.initials == q, Area.name == raw, Area.code == q), 0),
+                (Area.name.startswith(raw, autoescape=True), 1), else_=2)
+    town = aliased(Area)
+    with reading(cw.engine) as session:
+        rows = session.execute(
+            select(Area.code, Area.name, town.name)
+            .outerjoin(town, town.code == Area.parent_code)
+            .where(Area.kind == "village", Area.code.startswith(actor.area_code, autoescape=True),
+                   or_(*matches))
+            .order_by(rank, Area.code).limit(limit)).all()
+    return [{"code": code, "name": name, "township": township}
+            for code, name, township in rows]
+
+
+def names_of(cw: Casework, codes) -> dict[str, str]:
+    """Area names by code, for pages that show places; unknown codes are left out."""
+    wanted = sorted({code for code in codes if code})
+    if not wanted:
+        return {}
+    with reading(cw.engine) as session:
+        return dict(session.execute(
+            select(Area.code, Area.name).where(Area.code.in_(wanted))).all())

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from casework.access import Actor, allowed_actions, check_visible, visible_filter
@@ -93,6 +93,9 @@ class CaseFilters:
     received_to: date | None = None
     page: int = 1
     per_page: int = 50
+    # Set by code, not by the query string: the worklist's open statuses and its unit's levels.
+    statuses: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
 
 
 def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
@@ -139,10 +142,12 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
     return out
 
 
-def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
-    """A page of the cases the actor sees, nearest deadline first."""
+def _where(cw: Casework, actor: Actor, f: CaseFilters) -> ColumnElement[bool]:
     conditions = [visible_filter(cw.workflow, actor)]
-    f = filters
+    if f.statuses:
+        conditions.append(Case.status.in_(f.statuses))
+    if f.levels:
+        conditions.append(Case.level.in_(f.levels))
     if f.level:
         conditions.append(Case.level == f.level)
     if f.status:
@@ -162,7 +167,13 @@ def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
     if f.q:
         conditions.append(or_(Case.number.contains(f.q, autoescape=True),
                               Case.summary.contains(f.q, autoescape=True)))
-    where = and_(*conditions)
+    return and_(*conditions)
+
+
+def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
+    """A page of the cases the actor sees, nearest deadline first."""
+    f = filters
+    where = _where(cw, actor, f)
     with reading(cw.engine) as session:
         total = session.execute(select(func.count()).select_from(Case).where(where)).scalar_one()
         rows = session.execute(
@@ -175,13 +186,22 @@ def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
             "per_page": f.per_page}
 
 
-def status_counts(cw: Casework, actor: Actor) -> dict[str, int]:
-    """How many visible cases stand in each status (the worklist's header)."""
+def status_counts(cw: Casework, actor: Actor,
+                  filters: CaseFilters | None = None) -> dict[str, int]:
+    """How many visible cases (of ``filters``) stand in each status (the worklist's header)."""
+    where = _where(cw, actor, filters or CaseFilters())
     with reading(cw.engine) as session:
         rows = session.execute(
-            select(Case.status, func.count()).where(visible_filter(cw.workflow, actor))
-            .group_by(Case.status)).all()
+            select(Case.status, func.count()).where(where).group_by(Case.status)).all()
     return {status: count for status, count in rows}
+
+
+def worklist_filters(cw: Casework, actor: Actor, page: int = 1) -> CaseFilters:
+    """The worklist: open cases at the levels the actor's own unit works (a village cadre's
+    mailbox and congress, a township cadre's federation); every level for roles that own no
+    level, such as the hotline, which follows the whole county."""
+    levels = tuple(level.id for level in cw.workflow.levels if actor.role in level.roles)
+    return CaseFilters(statuses=OPEN_STATUSES, levels=levels, page=page)
 
 
 def _local_midnight(day: date, days: int = 0) -> datetime:

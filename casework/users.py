@@ -6,18 +6,19 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework.access import Actor
 from casework.bootstrap import Casework
 from casework.db import reading, utcnow, writing
-from casework.errors import Invalid, NotFound
+from casework.errors import Forbidden, Invalid, NotFound
 from casework.models import ApiToken, Area, User
 from casework.passwords import check_password, hash_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+ADMIN = "admin"
 
 
 def actor_of(user: User) -> Actor:
@@ -106,3 +107,67 @@ def user_for_token(cw: Casework, token: str) -> User | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- administration (the admin pages; ``by=None`` is the command line, the server's operator) ----
+def managed_area(by: Actor | None) -> str:
+    """The area whose users ``by`` manages: an administrator manages the users inside her own
+    area only, so that one county's admin cannot take over another county's accounts."""
+    if by is None:
+        return ""
+    if by.role != ADMIN:
+        raise Forbidden("only an administrator manages users and areas")
+    return by.area_code
+
+
+def list_users(cw: Casework, *, by: Actor | None, page: int = 1, per_page: int = 50
+               ) -> tuple[list[tuple[User, str]], int]:
+    """One page of (user, area name) inside ``by``'s area, by area then name, and the total."""
+    inside = User.area_code.startswith(managed_area(by), autoescape=True)
+    with reading(cw.engine) as session:
+        total = session.execute(select(func.count()).select_from(User).where(inside)).scalar_one()
+        rows = session.execute(
+            select(User, Area.name).join(Area, Area.code == User.area_code).where(inside)
+            .order_by(User.area_code, User.username)
+            .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    return [(user, name) for user, name in rows], total
+
+
+def add_user_by(cw: Casework, *, by: Actor | None, area_code: str, **fields) -> User:
+    """``add_user``, for an area inside ``by``'s own."""
+    # PostgreSQL refuses NUL in text: stop it here, as a field error, not as a database error.
+    nul = {name: "contains a NUL character" for name, value in {"area": area_code, **fields}
+           .items() if isinstance(value, str) and "\x00" in value}
+    if nul:
+        raise Invalid(nul)
+    if not (area_code or "").startswith(managed_area(by)):
+        raise Invalid({"area": f"{area_code} is outside your area"})
+    return add_user(cw, area_code=area_code, **fields)
+
+
+def set_password(cw: Casework, *, by: Actor | None, username: str, password: str) -> None:
+    """A new password, and a new session token: every session opened before it ends."""
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid({"password": f"at least {MIN_PASSWORD} characters"})
+    with writing(cw.engine) as session:
+        user = _managed_user(session, by, username)
+        user.password_hash = hash_password(password)
+        user.session_token = secrets.token_hex(16)
+
+
+def set_active(cw: Casework, *, by: Actor | None, username: str, active: bool) -> None:
+    """Deactivate (or reactivate) a user.  Users are never deleted: events name them."""
+    with writing(cw.engine) as session:
+        user = _managed_user(session, by, username)
+        if by is not None and user.id == by.id and not active:
+            raise Invalid({"username": "you cannot deactivate yourself"})
+        user.active = active
+        # A deactivated user's open sessions end now, not when they time out.
+        user.session_token = secrets.token_hex(16)
+
+
+def _managed_user(session, by: Actor | None, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.area_code.startswith(managed_area(by)):
+        raise NotFound(f"no user named {username}")
+    return user

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from webui import api, auth, errors, health
+from webui import admin, api, auth, cases, errors, health, locale, reports, workflow_page
 from webui.config import Config
 from webui.extensions import babel, csrf
 from webui.extensions import bootstrap as bootstrap5
@@ -51,6 +51,10 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
+    app.register_blueprint(cases.bp)  # the worklist, case list, intake and case pages
+    app.register_blueprint(locale.bp)  # POST /language
+    for pages in (reports.bp, workflow_page.bp, admin.bp):  # reports, workflow, admin
+        app.register_blueprint(pages)
     app.add_url_rule("/openapi.json", "openapi", api.openapi)
     app.before_request(refuse_nul)
     errors.register(app)

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from casework import actions, cases, intake
+from casework import actions, areas, cases, intake
 from casework.access import report_area
 from casework.errors import Invalid
 from casework.workflow.diagram import describe, mermaid
@@ -88,6 +88,12 @@ def reveal_phone(number: str):
 @bp.get("/callers/<phone>/cases")
 def caller_cases(phone: str):
     return {"items": cases.caller_cases(casework(), actor(), phone)}
+
+
+@bp.get("/areas/villages")
+def villages():
+    """Villages of the user's area by code, name or pinyin (the intake form's village picker)."""
+    return {"items": areas.search_villages(casework(), actor(), request.args.get("q", ""))}
 
 
 @bp.get("/reports/monthly")

@@ -106,6 +106,11 @@ def _paths(wf: Workflow) -> dict:
             "A caller's earlier cases, newest first (phones masked)", "callerCases",
             {200: ok("CallerCases")}, (400, 401, 403, 422),
             params=[path("phone", "digits", PHONE)])},
+        "/api/v1/areas/villages": {"get": operation(
+            "Villages of the user's area whose code starts with q, whose name contains it, or "
+            "whose pinyin or its initials start with it (at most 10, best first)",
+            "searchVillages", {200: ok("VillageList")}, (400, 401),
+            params=[query("q", {"type": "string"}, "a code, a name or pinyin such as dlc")])},
         "/api/v1/reports/monthly": {"get": operation(
             "The monthly handling-rate report", "monthlyReport", {200: files},
             (400, 401, 403, 404, 422), params=report_params)},

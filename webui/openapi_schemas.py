@@ -114,6 +114,10 @@ def schemas(wf: Workflow) -> dict:
                                {"type": "string", "pattern": "^[0-9]{0,2}$"}]},
         }, ["action", "version"], extra=False),
         "Phone": obj({"phone": STR}, ["phone"]),
+        "VillageList": obj({"items": {"type": "array", "items": obj(
+            {"code": {"type": "string", "pattern": "^[0-9]{12}$"}, "name": STR,
+             "township": {**STR, "nullable": True}}, ["code", "name", "township"])}},
+            ["items"]),
         "Report": obj({
             "month": STR, "area": {}, "received": INT, "concluded": INT,
             "handling_rate": RATE, "on_time_rate": RATE, "satisfaction_rate": RATE,

@@ -1,0 +1,121 @@
+"""What people read instead of the codes: vocabulary labels (translated through Flask-Babel),
+the workflow's own names in the page's language, and times in Beijing time.
+
+The codes stay the contract (forms post them); only their display lives here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import lazy_gettext as _l
+
+from casework.cases import OPEN_STATUSES
+from webui.context import casework
+
+VOCABULARY = {
+    "channel": {
+        "hotline_12338": _l("12338 hotline"), "mailbox": _l("Village mailbox"),
+        "letter": _l("Letter"), "visit": _l("Visit"), "online": _l("Online"),
+        "referral": _l("Referred by another body"),
+    },
+    "category": {
+        "domestic_violence": _l("Domestic violence"),
+        "marriage_family": _l("Marriage and family"), "property": _l("Property"),
+        "employment": _l("Employment"), "child": _l("Child's rights"),
+        "personal_rights": _l("Personal rights"), "neighbor_dispute": _l("Neighbour dispute"),
+        "consultation": _l("Consultation"), "other": _l("Other"),
+    },
+    "urgency": {"normal": _l("Normal"), "urgent": _l("Urgent"),
+                "emergency": _l("Emergency (violence now)")},
+    "gender": {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")},
+    "age_group": {"under_18": _l("Under 18"), "18_34": _l("18 to 34"), "35_59": _l("35 to 59"),
+                  "60_plus": _l("60 and over"), "unknown": _l("Unknown")},
+    "outcome": {"mediated": _l("Mediated"), "advised": _l("Legal or policy advice given"),
+                "assisted": _l("Help or relief arranged"), "withdrawn": _l("Withdrawn"),
+                "other": _l("Other")},
+    "agency": {"police": _l("Police"), "court": _l("Court"),
+               "procuratorate": _l("Procuratorate"), "legal_aid": _l("Legal aid (12348)"),
+               "civil_affairs": _l("Civil affairs"), "labour": _l("Labour"),
+               "health": _l("Health"), "education": _l("Education"), "other": _l("Other")},
+    "satisfaction": {"satisfied": _l("Satisfied"),
+                     "basically_satisfied": _l("Basically satisfied"),
+                     "unsatisfied": _l("Unsatisfied")},
+}
+FIELDS = {
+    "note": _l("Note"), "reason": _l("Reason"), "outcome": _l("Outcome"),
+    "agency": _l("Agency"), "target_level": _l("Assign to"), "days": _l("Working days"),
+    "satisfaction": _l("Satisfaction"), "channel": _l("Channel"),
+    "on_the_spot": _l("Resolved on the spot"), "version": _l("Version"),
+    "action": _l("Action"),
+}
+# Events the system or the intake records; the workflow's actions carry their own names.
+EVENTS = {"intake": _l("Received"), "warn": _l("Deadline near"), "overdue": _l("Overdue"),
+          "view_phone": _l("Full phone number viewed")}
+
+
+def locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def label(kind: str, value) -> str:
+    """The label of a vocabulary value; an unknown value (a new YAML choice) shows as itself."""
+    if value in (None, ""):
+        return ""
+    return str(VOCABULARY.get(kind, {}).get(value, str(value).replace("_", " ")))
+
+
+def field_label(name: str) -> str:
+    return str(FIELDS.get(name, name.replace("_", " ")))
+
+
+def level_name(level_id: str | None) -> str:
+    workflow = casework().workflow
+    if not level_id or not workflow.has_level(level_id):
+        return level_id or ""
+    return workflow.level(level_id).name.get(locale())
+
+
+def status_name(status_id: str | None) -> str:
+    status = casework().workflow.statuses.get(status_id or "")
+    return status.name.get(locale()) if status else (status_id or "")
+
+
+def action_name(action_id: str) -> str:
+    action = casework().workflow.actions.get(action_id)
+    if action is not None:
+        return action.name.get(locale())
+    return str(EVENTS.get(action_id, action_id.replace("_", " ")))
+
+
+def data_value(key: str, value) -> str:
+    """An event's data value as people read it."""
+    if key == "target_level":
+        return level_name(value)
+    if key in VOCABULARY:
+        return label(key, value)
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    return str(value)
+
+
+def core_text(message) -> str:
+    """A message of the core (English, maybe quoting what the user typed) in the page's
+    language where the catalog has it.  Never %-formatted, unlike ``_()`` in a template."""
+    return gettext(message) if isinstance(message, str) else str(message)
+
+
+def local_time(value, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    """An ISO time or aware datetime in Beijing time (BABEL_DEFAULT_TIMEZONE)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(moment, pattern)
+
+
+def register(app) -> None:
+    app.jinja_env.globals.update(
+        label=label, field_label=field_label, level_name=level_name, status_name=status_name,
+        action_name=action_name, data_value=data_value,
+        core_text=core_text, open_statuses=OPEN_STATUSES)
+    app.jinja_env.filters["local_time"] = local_time

@@ -1,0 +1,113 @@
+"""Sentences pages show through ``_()`` or ``core_text()`` at run time, which extraction cannot
+see: the core's reasons (``Invalid.fields``, ``NotFound``, ``Forbidden``), webui's own answers
+passed to a template as data, and the libraries' error texts.  ``_l`` only marks them for
+``pybabel extract``; nothing here is translated or used when the app runs.
+
+A sentence with a variable part can only be listed whole for the values it really takes: those
+of the packaged workflows.yaml and of the core's constants (tests/e2e/test_translations.py
+checks that they still match).  The others are listed in webui/translations/README.md.
+"""
+
+from __future__ import annotations
+
+
+def _l(message: str) -> str:
+    return message
+
+
+# casework/: the reasons of Invalid, NotFound, Forbidden, as the core writes them.
+FROM_THE_CORE = (
+    _l("this role does not work with case files"),
+    _l("this role does not read reports"),
+    _l("this role may not log new petitions"),
+    _l("only an administrator manages users and areas"),
+    _l("no such case"),
+    _l("no such area"),
+    _l("no such village"),
+    _l("no such level"),
+    _l("no such status"),
+    _l("no such category"),
+    _l("required"),
+    _l("unknown field"),
+    _l("expected a JSON object"),
+    _l("required for this action"),
+    _l("required: the version of the case you are looking at"),
+    _l("the case was changed by someone else; reload it"),
+    _l("the deadline was already extended once at this level"),
+    _l("not a level this case can be assigned to"),
+    _l("a case's events cannot be dated before its last event"),
+    _l("must be text"),
+    _l("at most 5000 characters, no control characters"),
+    _l("at most 100 characters"),
+    _l("contains control characters"),
+    _l("contains a NUL character"),
+    _l("not a phone number"),
+    _l("must be a 12-digit village code"),
+    _l("this village is outside your area"),
+    _l("cannot be in the future"),
+    _l("at most 365 days back"),
+    _l("an emergency cannot be resolved on the spot"),
+    _l("a case cannot be resolved at this level"),
+    _l("an area code of digits"),
+    _l("true or false"),
+    _l("a date YYYY-MM-DD between 2000 and 2100"),
+    _l("must be a month as YYYY-MM, from 2000-01 to 2100-12"),
+    _l("must not be after the current month"),
+    _l("2 to 64 letters, digits, '.', '_' or '-'"),
+    _l("not an e-mail address"),
+    _l("already taken"),
+    _l("you cannot deactivate yourself"),
+    # pydantic's own words for an empty resolve_now.note (the intake form lets it through)
+    _l("String should have at least 1 character"),
+)
+
+# The core's sentences completed with the packaged workflow and the core's constants.
+FROM_THE_WORKFLOW = (
+    _l("must be one of: mediated, advised, assisted, withdrawn, other"),
+    _l("must be one of: police, court, procuratorate, legal_aid, civil_affairs, labour, health, "
+       "education, other"),
+    _l("must be one of: satisfied, basically_satisfied, unsatisfied"),
+    _l("must be one of: village_congress, township_federation"),
+    _l("must be one of: accept, escalate, return, assign, resolve, refer, close, reopen, extend, "
+       "wait, resume, note"),
+    _l("must be one of: hotline_operator, county_officer, township_cadre, village_cadre, admin, "
+       "leader"),
+    _l("a case of emergency starts at county_center"),
+    _l("a case of channel mailbox starts at village_mailbox"),
+    _l("a mailbox case cannot be resolved on the spot"),
+    _l("a whole number of working days from 1 to 30"),
+    _l("a whole number from 1 to 1000000"),
+    _l("a whole number from 1 to 200"),
+    _l("at least 8 characters"),
+)
+
+# webui/: sentences handed to a template as data (error=..., message=...) or raised as an
+# HTTP error's description, and shown there through _() or core_text().
+FROM_WEBUI = (
+    _l("enter a user name and a password"),
+    _l("wrong user name or password"),
+    _l("too many failed logins; try again later"),
+    _l("the language must be zh_CN or en"),
+    _l("the address contains a NUL character"),
+    _l("the database is not reachable; try again soon"),
+    _l("something went wrong on our side; it was logged"),
+)
+
+# Werkzeug's descriptions of HTTP errors and Flask-WTF's CSRF and upload reasons.
+FROM_LIBRARIES = (
+    _l("The browser (or proxy) sent a request that this server could not understand."),
+    _l("You don't have the permission to access the requested resource. It is either "
+       "read-protected or not readable by the server."),
+    _l("The requested URL was not found on the server. If you entered the URL manually please "
+       "check your spelling and try again."),
+    _l("The method is not allowed for the requested URL."),
+    _l("The data value transmitted exceeds the capacity limit."),
+    _l("The CSRF token is missing."),
+    _l("The CSRF session token is missing."),
+    _l("The CSRF token has expired."),
+    _l("The CSRF token is invalid."),
+    _l("The CSRF tokens do not match."),
+    _l("The referrer header is missing."),
+    _l("The referrer does not match the host."),
+    _l("File does not have an approved extension: csv, xlsx"),
+)
