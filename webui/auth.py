@@ -84,10 +84,20 @@ class LoginForm(FlaskForm):
     password = PasswordField("password", validators=[DataRequired(), Length(max=1024)])
 
 
+def _clear_keeping_language() -> None:
+    """A fresh session (and CSRF token) at login and logout; the language choice stays."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would make a fine phishing link."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return "/"  # a CR/LF would make the Location header itself invalid
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else "/"
 
@@ -113,7 +123,7 @@ def login():
                                error="wrong user name or password"), 401
     throttle.succeeded(username, address)
     # A fresh session at login: nothing planted before it (a CSRF token) survives into it.
-    session.clear()
+    _clear_keeping_language()
     login_user(WebUser(user))
     session["login_at"] = time.time()
     return redirect(_safe_next(request.form.get("next") or request.args.get("next")))
@@ -123,5 +133,5 @@ def login():
 def logout():
     if current_user.is_authenticated:
         logout_user()
-    session.clear()
+    _clear_keeping_language()
     return redirect(url_for("auth.login"))
