@@ -1,0 +1,72 @@
+"""Refresh docs/screenshots/ from the demo county: python scripts/screenshots.py
+
+Builds the demo in a temporary database, serves it on loopback, and photographs the main pages
+with Playwright driving Debian's chromium, in Chinese (and the workflow in English)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from casework.bootstrap import bootstrap  # noqa: E402
+from casework.config import Settings  # noqa: E402
+from casework.demo import DEMO_PASSWORD, build_demo  # noqa: E402
+from casework.schema import upgrade  # noqa: E402
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from webui import create_app  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp())
+    cw = bootstrap(Settings(database_url=f"sqlite:///{folder / 'demo.db'}",
+                            workflow_path=ROOT / "workflows.yaml", secret_key="screenshots"))
+    upgrade(cw.engine)
+    build_demo(cw, cases=300)
+    server = make_server("127.0.0.1", 0, create_app(casework=cw), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+        def session(user: str, locale: str = "zh-CN"):
+            page = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900},
+                                       extra_http_headers={"Accept-Language": locale}).new_page()
+            page.goto(f"{url}/login")
+            page.fill("input[name=username]", user)
+            page.fill("input[name=password]", DEMO_PASSWORD)
+            page.press("input[name=password]", "Enter")
+            page.wait_for_load_state("networkidle")
+            return page
+
+        village = session("village")
+        village.screenshot(path=str(OUT / "worklist.png"))
+        village.locator("table a[href^='/cases/']").first.click()
+        village.wait_for_load_state("networkidle")
+        village.screenshot(path=str(OUT / "case-detail.png"), full_page=True)
+        hotline = session("hotline")
+        hotline.goto(f"{url}/cases/new")
+        hotline.screenshot(path=str(OUT / "intake.png"))
+        county = session("county")
+        county.goto(f"{url}/reports/monthly?area=450330")
+        county.screenshot(path=str(OUT / "report.png"), full_page=True)
+        english = session("county", "en-US")
+        english.goto(f"{url}/workflow")
+        english.screenshot(path=str(OUT / "workflow-en.png"), full_page=True)
+        browser.close()
+    server.shutdown()
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

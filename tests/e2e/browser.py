@@ -1,0 +1,64 @@
+"""Playwright (Python) driving Debian's chromium against the app served on loopback.
+
+Every request the page makes is checked: anything not addressed to the test server is aborted
+and recorded, and the test fails if there was any (the pages must work with no internet).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root, with no network beyond loopback: no sandbox, and no background calls home.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-default-apps"]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    outside: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(chromium, live_server: LiveServer, locale: str = "zh-CN"):
+    """A fresh browser context whose every request must stay on the test server."""
+    context = chromium.new_context(locale=locale, accept_downloads=True,
+                                   extra_http_headers={"Accept-Language": locale})
+    page = context.new_page()
+
+    def guard(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            live_server.outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    return page
