@@ -15,7 +15,7 @@ from conftest import VILLAGE_A1, petition
 from openpyxl import load_workbook
 
 from casework.intake import receive
-from tests.e2e.browser import chromium, live_server, open_page  # noqa: F401  (fixtures)
+from tests.e2e.browser import open_page
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
