@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from casework.db import reading
 from casework.models import Case, Event
 from casework.users import create_token
-from webui import create_app
 from tests.e2e.browser import chromium, live_server  # noqa: F401  (browser test fixtures)
+from webui import create_app
 from webui.config import TestConfig
 
 PASSWORD = "correct horse battery"
