@@ -1,0 +1,273 @@
+"""``python -m bench``: every benchmark, results in bench/RESULTS.md.
+
+    python -m bench                  # everything at full size, writes bench/RESULTS.md
+    python -m bench --quick          # a small run of everything (a minute or two), prints it
+    python -m bench actions          # actions per second only (engine against the raw floor)
+    python -m bench report           # the monthly report on long histories only
+    python -m bench generate --events 1000000 --output /tmp/history.db
+    python -m bench profile          # where the engine's time goes on the action path
+    python -m bench profile --what-if  # what leaner write paths would gain (nothing is edited)
+
+Generated histories are kept in bench/data/ (git-ignored) and reused; --regenerate rebuilds.
+Full-size runs update their own parts of bench/RESULTS.md (``--output FILE`` for another file);
+``--quick`` runs only print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import DATA, load_average, machine, quiet_logs, say, timed
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+ACTION_TARGET = 0.5
+REPORT_TARGET = 1.0
+
+FULL = {"cases": 3000, "notes": 12000, "rounds": 3, "sizes": [100_000, 1_000_000],
+        "month_cases": 1000, "big_month_cases": 4000, "counties": 100, "runs": 5}
+QUICK = {"cases": 400, "notes": 3000, "rounds": 1, "sizes": [20_000, 100_000],
+         "month_cases": 100, "big_month_cases": 400, "counties": 10, "runs": 3}
+
+
+def main(argv: list[str] | None = None) -> int:
+    head, _, rest = __doc__.partition("\n")
+    parser = argparse.ArgumentParser(prog="python -m bench", description=head, epilog=rest,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", nargs="?", default="all",
+                        choices=("all", "actions", "report", "generate", "profile"))
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--output", type=Path,
+                        help="results file (all: default bench/RESULTS.md at full size); "
+                             "for generate: the database to write")
+    parser.add_argument("--cases", type=int, help="cases for the action benchmark")
+    parser.add_argument("--notes", type=int, help="note actions in the note workload")
+    parser.add_argument("--rounds", type=int, help="rounds of each action workload")
+    parser.add_argument("--workload", choices=("note", "mix"), action="append",
+                        help="action workload(s) to run (default both)")
+    parser.add_argument("--sizes", help="history sizes in events, comma-separated")
+    parser.add_argument("--events", type=int, default=1_000_000, help="generate: events")
+    parser.add_argument("--month-cases", type=int, help="cases a month in the report window")
+    parser.add_argument("--big-month-cases", type=int,
+                        help="a second, larger month at the largest size (0: none)")
+    parser.add_argument("--counties", type=int, help="counties of the synthetic province")
+    parser.add_argument("--runs", type=int, help="timed report runs after the first")
+    parser.add_argument("--data", type=Path, default=DATA, help="where histories are kept")
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the histories")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="MINUTES",
+                        help="first wait up to MINUTES for the 1-minute load average to fall "
+                             "below 1 (on a shared machine)")
+    parser.add_argument("--what-if", action="store_true",
+                        help="profile: measure leaner variants of the write path (bench/whatif.py)")
+    args = parser.parse_args(argv)
+    quiet_logs()
+    sizes = dict(QUICK if args.quick else FULL)
+    for name in ("cases", "notes", "rounds", "month_cases", "big_month_cases", "counties",
+                 "runs"):
+        if getattr(args, name) is not None:
+            sizes[name] = getattr(args, name)
+    if args.sizes:
+        sizes["sizes"] = [int(float(x)) for x in args.sizes.split(",")]
+
+    if args.what == "generate":
+        from bench.generate import Params, Shape, generate, shares
+        output = args.output or args.data / f"history-{args.events}.db"
+        params = Params(events=args.events, month_cases=sizes["month_cases"],
+                        shape=Shape(counties=sizes["counties"]))
+        facts = generate(output, params)
+        print(f"{output}: {facts['events']:,} events, {facts['cases']:,} cases, "
+              f"{facts['seconds']:.0f} s; shares {shares(output)}")
+        return 0
+    if args.what == "profile":
+        workloads = tuple(args.workload or ("note", "mix"))
+        if args.what_if:
+            from bench.whatif import what_if
+            what_if(cases=min(sizes["cases"], 1000), workloads=workloads)
+        else:
+            from bench.profile import profile
+            profile(cases=min(sizes["cases"], 1000), workloads=workloads)
+        return 0
+
+    if args.wait_idle:
+        wait_idle(args.wait_idle)
+    command = "python -m bench" + ("" if args.what == "all" else f" {args.what}") + (
+        " --quick" if args.quick else "")
+    sections: dict[str, str] = {}
+    print(machine_section() + "\n", flush=True)  # each section follows as soon as it is done
+    if args.what in ("all", "actions"):
+        from bench.actions import bench_actions
+        args.data.mkdir(parents=True, exist_ok=True)
+        load = load_average()
+        with tempfile.TemporaryDirectory(dir=args.data, prefix="actions-") as work:
+            seconds, results = timed(lambda: bench_actions(
+                Path(work), cases=sizes["cases"], notes=sizes["notes"], rounds=sizes["rounds"],
+                workloads=tuple(args.workload or ("note", "mix"))))
+        sections["actions"] = actions_section(results, sizes, seconds, run_line(command, load))
+        print(sections["actions"] + "\n", flush=True)
+    if args.what in ("all", "report"):
+        from bench.report import bench_report
+        load = load_average()
+        seconds, result = timed(lambda: bench_report(
+            sizes=sizes["sizes"], month_cases=sizes["month_cases"],
+            big_month_cases=sizes["big_month_cases"] or None, shape_counties=sizes["counties"],
+            runs=sizes["runs"], data=args.data, regenerate=args.regenerate))
+        sections["report"] = report_section(result, sizes, seconds, run_line(command, load))
+        print(sections["report"] + "\n", flush=True)
+    output = args.output or (None if args.quick else RESULTS)
+    if output:
+        write_results(output, machine_section(), sections)
+        say(f"results written to {output}")
+    return 0
+
+
+def run_line(command: str, load_before: str) -> str:
+    m = machine()
+    return (f"Run: `{command}`, {m['date']}; load average before {load_before}, after "
+            f"{load_average()} (a shared machine: the CPU-time figures do not count the time "
+            "other processes hold the cores).")
+
+
+def wait_idle(minutes: float) -> None:
+    import time
+    deadline = time.monotonic() + minutes * 60
+    while float(load_average().split()[0]) >= 1 and time.monotonic() < deadline:
+        say(f"waiting for an idle machine: load average {load_average()}")
+        time.sleep(20)
+
+
+def write_results(path: Path, machine_text: str, sections: dict[str, str]) -> None:
+    """Replace the machine and the measured sections of ``path`` (each between its markers),
+    keeping the other sections and any notes around them."""
+    text = path.read_text() if path.exists() else (
+        "# Benchmark results\n\nWritten by `python -m bench` (bench/__main__.py): each full run "
+        "rewrites the parts between its markers; the notes outside them are kept.\n")
+    for name, body in {"machine": machine_text, **sections}.items():
+        start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+        block = f"{start}\n{body}\n{end}"
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            text = head + block + rest.split(end, 1)[1]
+        else:
+            text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def machine_section() -> str:
+    m = machine()
+    return "\n".join([
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores",
+        f"- {m['os']}; Python {m['python']}; SQLite {m['sqlite']}; SQLAlchemy {m['sqlalchemy']}",
+        f"- date of the last run: {m['date']}",
+    ])
+
+
+def actions_section(results, sizes: dict, seconds: float, run: str) -> str:
+    lines = [
+        "## Persisted actions per second (engine against the raw sqlite3 floor)",
+        "",
+        run,
+        "",
+        f"{sizes['cases']} cases in one county (4 townships, 20 villages); one thread; every "
+        "action its own BEGIN IMMEDIATE transaction, WAL, synchronous=NORMAL. "
+        f"Median of {sizes['rounds']} round(s), engine and raw floor alternating on copies of "
+        "the same database; after each round both databases are checked to hold the same rows. "
+        f"Target: engine >= {ACTION_TARGET:.0%} of the raw floor.",
+        "",
+        "| workload | timed actions | engine (actions/s) | raw floor (actions/s) | engine/raw | "
+        "per action: engine / raw | engine/raw by CPU time | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.workload} | {r.actions:,} | {r.engine:,.0f} | {r.raw:,.0f} | {r.ratio:.1%} | "
+            f"{1e3 / r.engine:.2f} ms / {1e3 / r.raw:.3f} ms | {r.cpu_ratio:.1%} | "
+            f"{'met' if r.ratio >= ACTION_TARGET else 'NOT met'} |")
+    lines += ["", "Rounds (engine, raw): " + "; ".join(
+        f"{r.workload}: " + ", ".join(f"{e:,.0f}/{w:,.0f}" for e, w in
+                                      zip(r.engine_rates, r.raw_rates, strict=True))
+        for r in results), f"({seconds:.0f} s in all)"]
+    return "\n".join(lines)
+
+
+def report_section(result, sizes: dict, seconds: float, run: str) -> str:
+    lines = [
+        "## Monthly report on a long history",
+        "",
+        run,
+        "",
+        f"A synthetic province of {sizes['counties']} counties (15 townships of 13 villages "
+        "each), history from 2016, generated by bench/generate.py. Each database holds the same "
+        f"report window (the report month, the 12 months before it and the month in progress), "
+        f"{sizes['month_cases']} cases a month, plus older history sized to reach the total; "
+        "the last database has a larger month at the largest history. `first` is the first "
+        f"call on a new engine, `median` of {sizes['runs']} further calls. Target: under "
+        f"{REPORT_TARGET:.0f} s at 1M events; time following the month, not the history.",
+        "",
+        "| database | events | cases | generated in | settled at village / township | "
+        "referred | open cases (overdue) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for db in result.databases:
+        s = db.get("shares", {})
+        lines.append(
+            f"| {db['path']} | {db['events']:,} | {db['cases']:,} | {db['seconds']:.0f} s | "
+            f"{s.get('settled_at_village_congress', 0):.0%} / "
+            f"{s.get('settled_at_township_federation', 0):.0%} | {s.get('referred', 0):.0%} | "
+            f"{s.get('open_cases', 0):,} ({s.get('overdue_open', 0):,}) |")
+    lines += [
+        "",
+        "| history | month | area | the area's month: cases / events | first (s) | median (s) | "
+        "median CPU (s) | SQL statements | open at end |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for m in result.measures:
+        lines.append(
+            f"| {m.label} | {m.month} | {m.area} | {m.month_cases:,} / {m.month_events:,} | "
+            f"{m.first:.3f} | {m.warm:.3f} | {m.cpu:.3f} | {m.statements} | {m.open_end:,} |")
+    largest = max(db["events"] for db in result.databases)
+    at_largest = [m for m in result.measures if m.events == largest]
+    worst = max(max(m.first, m.warm) for m in at_largest)
+    worst_cpu = max(m.cpu for m in at_largest)
+    lines += ["", f"Slowest report at {largest:,} events: {worst:.3f} s wall, {worst_cpu:.3f} s "
+              f"CPU ({'under' if worst < REPORT_TARGET else 'NOT under'} {REPORT_TARGET:.0f} s "
+              f"wall; {'under' if worst_cpu < REPORT_TARGET else 'NOT under'} by CPU time)."]
+    ratios = _growth(result)
+    if ratios:
+        lines += ["", "Growth (median CPU time, same month and area):", "", *ratios]
+    if result.identical:
+        lines += ["", "Identical reports at every history size (checked): "
+                  + "; ".join(result.identical) + "."]
+    lines += ["", f"({seconds:.0f} s in all, generation included)"]
+    return "\n".join(lines)
+
+
+def _growth(result) -> list[str]:
+    """Time ratios: same month at a 10x history, and a larger month at the same history."""
+    by_key = {}
+    for m in result.measures:
+        by_key[(m.events, m.month_cases, m.month, m.area)] = m
+    out = []
+    months = sorted({(m.month, m.area) for m in result.measures})
+    sizes = sorted({(m.events, m.month_cases) for m in result.measures})
+    for month, area in months:
+        series = [(e, c, by_key[(e, c, month, area)]) for e, c in sizes
+                  if (e, c, month, area) in by_key]
+        if len(series) < 2:
+            continue
+        small = series[0]
+        parts = []
+        for events, _cases, m in series[1:]:
+            parts.append(f"{m.label}: x{m.cpu / small[2].cpu:.2f} time for "
+                         f"x{events / small[0]:.1f} events, "
+                         f"x{m.month_events / max(small[2].month_events, 1):.1f} month events")
+        out.append(f"- {month}, area {area}: from {small[2].label} ({small[2].cpu:.3f} s) to "
+                   + "; ".join(parts))
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
