@@ -3,8 +3,10 @@ under the case's version (two cadres escalating at once give one escalation)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -59,9 +61,8 @@ def append(session: Session, case: Case, event: Event) -> Event:
     # Core statements on the session's connection: the ORM-enabled UPDATE and bulk INSERT
     # paths cost several times the SQL itself, and this is the hot path of every action.
     connection = session.connection()
-    result = connection.execute(
-        CASES.update().where(CASES.c.id == case.id, CASES.c.version == case.version)
-        .values(**changed))
+    result = connection.execute(_update_for(tuple(changed)),
+                                {**changed, "_id": case.id, "_version": case.version})
     if result.rowcount != 1:
         raise StaleVersion("the case was changed by someone else; reload it",
                            version=case.version, allowed_actions=[])
@@ -74,6 +75,14 @@ def append(session: Session, case: Case, event: Event) -> Event:
 CASES = Case.__table__
 EVENTS = Event.__table__
 EVENT_COLUMNS = [column.name for column in EVENTS.columns if column.name != "id"]
+
+
+@functools.cache
+def _update_for(columns: tuple[str, ...]):
+    """The versioned UPDATE of these columns, built once per set of columns."""
+    return (CASES.update()
+            .where(CASES.c.id == bindparam("_id"), CASES.c.version == bindparam("_version"))
+            .values({name: bindparam(name) for name in columns}))
 
 
 def _row(event: Event) -> dict:

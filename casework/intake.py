@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -134,5 +134,10 @@ def next_case_number(session: Session, county: str, year: int) -> int:
     return session.execute(statement).scalar_one()
 
 
+# Built once: constructing the statement and its cache key on every call cost more than the
+# lookup itself (bench/RESULTS.md).
+_CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))
+
+
 def case_by_number(session: Session, number: str) -> Case | None:
-    return session.execute(select(Case).where(Case.number == number)).scalar_one_or_none()
+    return session.execute(_CASE_BY_NUMBER, {"number": number}).scalar_one_or_none()
