@@ -14,6 +14,12 @@ from webui import config, create_app
 
 OPERATOR = "hotline_operator_450330"
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the pages' English texts; Chinese is tested in test_translations."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 
 def test_the_login_page_has_the_contract_fields(client):
     page = client.get("/login").get_data(as_text=True)

@@ -18,6 +18,14 @@ FORM = {"channel": "hotline_12338", "village_code": VILLAGE_A1, "category": "dom
         "urgency": "normal", "summary": "丈夫酗酒后打人", "petitioner_name": "李某",
         "petitioner_phone": "138-1234-5678", "start_level": ""}
 
+@pytest.fixture(autouse=True)
+def english(request, client):
+    """Most tests here read the pages' English texts; those marked ``chinese`` read the
+    default language (more of it is tested in test_translations)."""
+    if not request.node.get_closest_marker("chinese"):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 
 @pytest.fixture
 def as_user(client, people):
@@ -279,6 +287,7 @@ def test_each_form_carries_the_version_and_the_fields_its_action_needs(as_user, 
     assert "<textarea" not in forms["accept"]
 
 
+@pytest.mark.chinese
 def test_pressing_a_button_performs_the_action(as_user, new_case, as_, client):
     number = new_case()["number"]
     cadre = as_user("village_a1")
@@ -368,6 +377,7 @@ def test_times_are_shown_in_beijing_time(as_user, new_case):
 
 
 # -- language ---------------------------------------------------------------------------------
+@pytest.mark.chinese
 def test_the_language_switch_changes_the_page_language_and_sticks(as_user):
     client = as_user("village_a1")
     assert '<html lang="zh-CN">' in text(client.get("/"))
@@ -382,6 +392,7 @@ def test_the_language_switch_changes_the_page_language_and_sticks(as_user):
     assert client.post("/language", data={"locale": "fr"}).status_code == 400
 
 
+@pytest.mark.chinese
 def test_without_a_choice_the_browser_language_is_used(client, people):
     assert '<html lang="en">' in text(client.get("/login", headers={"Accept-Language": "en"}))
     assert '<html lang="zh-CN">' in text(client.get("/login"))
