@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from casework.access import Actor, allowed_actions, check_visible, may_act
+from casework.access import Actor, allowed_actions, may_act
 from casework.bootstrap import Casework
-from casework.cases import whole_number
+from casework.cases import visible_case, whole_number
 from casework.db import utcnow, writing
 from casework.deadlines import extend_deadline, shift_deadline
-from casework.errors import Forbidden, IllegalTransition, Invalid, NotFound, StaleVersion
+from casework.errors import Forbidden, IllegalTransition, Invalid, StaleVersion
 from casework.events import append, current_deadline, new_event
-from casework.intake import case_by_number
 from casework.models import Case
 from casework.notify import notify_event
 from casework.schemas import CONTROL
@@ -41,10 +40,7 @@ def perform(cw: Casework, actor: Actor, number: str, body: object, *,
     if isinstance(version, bool) or not isinstance(version, int):
         raise Invalid({"version": "required: the version of the case you are looking at"})
     with writing(cw.engine) as session:
-        case = case_by_number(session, number)
-        if case is None:
-            raise NotFound("no such case")
-        check_visible(cw.workflow, actor, case)
+        case = visible_case(cw, session, actor, number)
         if version != case.version:
             raise StaleVersion(
                 "the case was changed by someone else; reload it",

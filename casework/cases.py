@@ -208,7 +208,8 @@ def _local_midnight(day: date, days: int = 0) -> datetime:
     return datetime.combine(day + timedelta(days=days), time(), tzinfo=SHANGHAI)
 
 
-def _visible_case(cw: Casework, session: Session, actor: Actor, number: str) -> Case:
+def visible_case(cw: Casework, session: Session, actor: Actor, number: str) -> Case:
+    """The case ``number`` if ``actor`` may see it; NotFound alike when missing or not visible."""
     case = case_by_number(session, number)
     if case is None:
         raise NotFound("no such case")
@@ -219,7 +220,7 @@ def _visible_case(cw: Casework, session: Session, actor: Actor, number: str) -> 
 def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
     """The case with its events and the actions this actor may take."""
     with reading(cw.engine) as session:
-        case = _visible_case(cw, session, actor, number)
+        case = visible_case(cw, session, actor, number)
         petitioner = session.get(Petitioner, case.petitioner_id)
         events = session.execute(
             select(Event).where(Event.case_id == case.id).order_by(Event.seq)).scalars().all()
@@ -232,7 +233,7 @@ def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
 def reveal_phone(cw: Casework, actor: Actor, number: str, *, now: datetime | None = None) -> str:
     """The petitioner's full phone; the look is recorded as an event of the case."""
     with writing(cw.engine) as session:
-        case = _visible_case(cw, session, actor, number)
+        case = visible_case(cw, session, actor, number)
         petitioner = session.get(Petitioner, case.petitioner_id)
         append(session, case, new_event(
             case, action="view_phone", actor=actor, at=now or utcnow(), to_level=case.level,
