@@ -175,6 +175,20 @@ def at_of(i: int) -> datetime:
     return ACTIONS_FROM + timedelta(seconds=i)
 
 
+def _rates(step, total: int, warmup: int) -> tuple[float, float]:
+    """Actions per second (wall, CPU) of steps warmup..total, after untimed warm-up steps;
+    the engine and the raw floor are timed by this same loop."""
+    for i in range(warmup):
+        step(i)
+
+    def timed_part():
+        for i in range(warmup, total):
+            step(i)
+
+    seconds, cpu, _ = timed_cpu(timed_part)
+    return (total - warmup) / seconds, (total - warmup) / cpu
+
+
 def run_engine(path: Path, plan, warmup: int) -> float:
     """Actions per second (wall, CPU) of ``perform`` over ``plan`` (``warmup`` ones untimed)."""
     cw = open_casework(path)
@@ -185,16 +199,9 @@ def run_engine(path: Path, plan, warmup: int) -> float:
         body = {"action": action, "version": versions.get(number, 1), **BODIES[action]}
         versions[number] = perform(cw, actor, number, body, now=at_of(i)).version
 
-    for i in range(warmup):
-        step(i)
-
-    def timed_part():
-        for i in range(warmup, len(plan)):
-            step(i)
-
-    seconds, cpu, _ = timed_cpu(timed_part)
+    rates = _rates(step, len(plan), warmup)
     cw.engine.dispose()
-    return (len(plan) - warmup) / seconds, (len(plan) - warmup) / cpu
+    return rates
 
 
 def _stamp(moment: datetime) -> str:
@@ -253,16 +260,9 @@ def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
             execute(INSERT_EVENT, (*values, village))
         execute("COMMIT")
 
-    for i in range(warmup):
-        step(i)
-
-    def timed_part():
-        for i in range(warmup, len(plan)):
-            step(i)
-
-    seconds, cpu, _ = timed_cpu(timed_part)
+    rates = _rates(step, len(plan), warmup)
     connection.close()
-    return (len(plan) - warmup) / seconds, (len(plan) - warmup) / cpu
+    return rates
 
 
 def check_same(engine_db: Path, raw_db: Path) -> None:
