@@ -2,10 +2,13 @@
 
 The one address that carries a petitioner's data is the hotline's screen pop,
 ``/api/v1/callers/PHONE/cases`` (DESIGN.md fixes it); its phone is blanked before the line is
-written.  Query strings are left out of the format altogether (webui.commands)."""
+written.  Query strings are left out of the format altogether (webui.commands).  Only the
+path segment is blanked: a phone typed into a case's note or summary is the cadre's text, and
+no log writes those."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 from gunicorn.glogging import Logger
@@ -24,3 +27,21 @@ class RedactingLogger(Logger):
         for name in REDACTED:
             atoms[name] = redact(atoms[name])
         return atoms
+
+
+class RedactingFilter(logging.Filter):
+    """The same for werkzeug's request log (its development server, used by the browser
+    tests), which writes the whole request line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg, record.args = redact(record.getMessage()), ()
+        else:
+            record.msg = redact(str(record.msg))
+        return True
+
+
+def redact_werkzeug_log() -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())

@@ -27,11 +27,12 @@ class CaseworkServer(BaseApplication):
     """gunicorn, configured in code rather than by a config file."""
 
     def __init__(self, cw: Casework, *, host: str, port: int, workers: int,
-                 scheduler: bool) -> None:
+                 scheduler: bool, log_level: str = "info") -> None:
         self.cw = cw
         self.options = {
             "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
             "threads": 4, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
+            "loglevel": log_level,
             # Paths only: query strings may carry a phone number (the screen pop).
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
             "logger_class": RedactingLogger,  # and the caller lookup's phone blanked
@@ -58,12 +59,13 @@ class CaseworkServer(BaseApplication):
         log.info("deadline scheduler running inside the web worker")
 
 
-def _serve(cw: Casework, host: str, port: int, workers: int) -> None:
+def _serve(cw: Casework, host: str, port: int, workers: int, log_level: str = "info") -> None:
     scheduler = workers == 1
     if not scheduler:
         click.echo(f"{workers} workers: run `casework scheduler` beside them for deadlines.",
                    err=True)
-    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler).run()
+    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler,
+                   log_level=log_level).run()
 
 
 @click.command()
@@ -71,13 +73,16 @@ def _serve(cw: Casework, host: str, port: int, workers: int) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Web worker processes; with 1 the scheduler runs inside it.")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
+              show_default=True, help="Never petitioner data, at any level.")
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Run the web app (and, with one worker, the deadline scheduler)."""
-    logging.basicConfig(level=logging.INFO,
+    logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(log_level.upper())  # also when `casework -v` set it first
     cw = bootstrap(Settings.from_env())
     ready_to_serve(cw)
-    _serve(cw, host, port, workers)
+    _serve(cw, host, port, workers, log_level)
 
 
 def ready_to_serve(cw: Casework) -> None:
