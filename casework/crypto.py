@@ -126,8 +126,8 @@ class Keyring:
     @classmethod
     def from_texts(cls, current: str | None, older: str | None = None) -> Keyring:
         if not current or not current.strip():
-            raise DataKeyError(f"{KEY_ENV} is not set; petitioners' data is encrypted with it "
-                               "(make one with `casework keys generate`)")
+            missing = "CASEWORK_DATA_KEY is not set: make one with `casework keys generate`"
+            raise DataKeyError(missing)
         old = tuple(DataKey.from_text(text, OLD_KEYS_ENV)
                     for text in (older or "").split(",") if text.strip())
         return cls(DataKey.from_text(current), old)

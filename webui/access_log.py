@@ -22,6 +22,11 @@ def redact(text: str | None) -> str | None:
 
 
 class RedactingLogger(Logger):
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # At debug level the worker also logs each request's method and path itself.
+        self.error_log.addFilter(RedactingFilter())
+
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         for name in REDACTED:
@@ -30,8 +35,8 @@ class RedactingLogger(Logger):
 
 
 class RedactingFilter(logging.Filter):
-    """The same for werkzeug's request log (its development server, used by the browser
-    tests), which writes the whole request line."""
+    """The same for a logger's messages: gunicorn's own debug lines, and werkzeug's request
+    log (its development server, used by the browser tests), which writes the request line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:

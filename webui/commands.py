@@ -80,6 +80,9 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())  # also when `casework -v` set it first
+    if log_level == "debug":
+        # SQL statements, with their parameters hidden (casework.db); not the rows they read.
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     cw = bootstrap(Settings.from_env())
     ready_to_serve(cw)
     _serve(cw, host, port, workers, log_level)
