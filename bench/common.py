@@ -77,8 +77,20 @@ def empty_schema(path: Path) -> None:
     engine.dispose()
 
 
+def data_key() -> str:
+    """The bench's data key, kept beside its cached databases so they open again next run."""
+    from casework.crypto import generate_key
+
+    path = DATA / "data.key"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        path.write_text(generate_key() + "\n")
+    return path.read_text().strip()
+
+
 def open_casework(path: Path) -> Casework:
-    return bootstrap(Settings(database_url=f"sqlite:///{path}", workflow_path=WORKFLOW))
+    return bootstrap(Settings(database_url=f"sqlite:///{path}", workflow_path=WORKFLOW,
+                              data_key=data_key()))
 
 
 def raw_connection(path: Path) -> sqlite3.Connection:

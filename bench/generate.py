@@ -38,12 +38,14 @@ from pathlib import Path
 
 from bench.common import empty_schema, open_casework, say
 from casework.areas import spell
+from casework.crypto import DataKey
 from casework.deadlines import SHANGHAI, Deadline, extend_deadline, shift_deadline
 from casework.passwords import hash_password
+from casework.petitioners import SEALED, PetitionerData, sealed_columns
 from casework.projection import project
 from casework.timing import level_deadline
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: petitioners sealed (migration 0007)
 SCAN_LAG = timedelta(seconds=40)  # the scheduler scans every minute
 HISTORY_FROM = (2016, 1)
 SHORT = {"village_mailbox": "village", "village_congress": "village",
@@ -412,6 +414,8 @@ class CaseSim:
 
 # -- the database -------------------------------------------------------------------------------
 
+PETITIONER_COLUMNS = ("id", "key_id", *(f"{name}_sealed" for name in SEALED), "phone_hash",
+                      "gender", "age_group")
 CASE_COLUMNS = ("id", "number", "county_code", "year", "seq", "channel", "category", "urgency",
                 "summary", "petitioner_id", "village_code", "level", "status", "received_at",
                 "entered_level_at", "due_at", "warn_at", "warning", "overdue", "extended",
@@ -426,8 +430,9 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
 
 
 class Loader:
-    def __init__(self, connection: sqlite3.Connection, rng: random.Random, total: int):
-        self.db, self.rng, self.total = connection, rng, total
+    def __init__(self, connection: sqlite3.Connection, rng: random.Random, total: int,
+                 key: DataKey):
+        self.db, self.rng, self.total, self.key = connection, rng, total, key
         self.case_id = 0
         self.sequences: dict[tuple[str, int], int] = {}
         self.events = 0
@@ -461,7 +466,10 @@ class Loader:
                 self.recent_phones.append(phone)
                 if len(self.recent_phones) > 5000:
                     self.recent_phones.pop(0)
-            petitioners.append((case_id, rng.choice(SURNAMES) + "某", str(phone),
+            sealed = sealed_columns(self.key, PetitionerData(name=rng.choice(SURNAMES) + "某",
+                                                             phone=str(phone)))
+            petitioners.append((case_id, sealed["key_id"], *(sealed[f"{n}_sealed"] for n in SEALED),
+                                sealed["phone_hash"],
                                 "female" if rng.random() < 0.95 else "male",
                                 rng.choice(("18_34", "35_59", "60_plus"))))
             state = {"warning": False, "overdue": False, "extended": False,
@@ -485,8 +493,7 @@ class Loader:
                 _stamp(state["last_event_at"]), state["version"]))
         events.sort(key=lambda pair: pair[0])
         db = self.db
-        db.executemany("INSERT INTO petitioners (id, name, phone, gender, age_group) "
-                       "VALUES (?, ?, ?, ?, ?)", petitioners)
+        db.executemany(_insert("petitioners", PETITIONER_COLUMNS), petitioners)
         db.executemany(_insert("cases", CASE_COLUMNS), cases)
         db.executemany(_insert("events", EVENT_COLUMNS), [row for _, row in events])
         self.events += len(events)
@@ -626,7 +633,7 @@ def generate(path: Path, params: Params, *, verify_sample: int = 300) -> dict:
                    "active, session_token, created_at) VALUES (?, ?, ?, ?, ?, NULL, 1, ?, ?)",
                    [(uid, name, hashed, role, area, f"{uid:032x}", created)
                     for uid, name, role, area in users.rows])
-    loader = Loader(db, random.Random(f"{params.seed}-rows"), params.events)
+    loader = Loader(db, random.Random(f"{params.seed}-rows"), params.events, cw.keyring.current)
     history_rng = random.Random(f"{params.seed}-history")
     history_sim = CaseSim(cw, users, history_rng, now)
     for month, weight in zip(history, weights, strict=True):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from casework.config import Settings
+from casework.crypto import Keyring
 from casework.db import make_engine
 from casework.deadlines import WorkingCalendar
 from casework.workflow import Workflow, load_workflow
@@ -18,6 +19,17 @@ class Casework:
     engine: Engine
     workflow: Workflow
     calendar: WorkingCalendar
+    _keyring: Keyring | None = field(default=None, repr=False)
+
+    @property
+    def keyring(self) -> Keyring:
+        """The data keys; DataKeyError (one clear sentence) when CASEWORK_DATA_KEY is missing
+        or malformed.  Built on first use, so commands that never touch petitioners' data
+        (reports, the workflow, users) run without the key."""
+        if self._keyring is None:
+            self._keyring = Keyring.from_texts(self.settings.data_key,
+                                               self.settings.old_data_keys)
+        return self._keyring
 
 
 def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None) -> Casework:

@@ -20,6 +20,7 @@ from casework.errors import Invalid, NotFound
 from casework.events import append, current_deadline, new_event
 from casework.intake import case_by_number
 from casework.models import Case, Event, Petitioner
+from casework.petitioners import PetitionerData, open_petitioner, with_phone
 from casework.schemas import normalize_phone
 from casework.vocabulary import CATEGORIES
 
@@ -51,17 +52,25 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def mask_id_number(id_number: str) -> str:
+    """450330********1234: the county of registration and the last four, no birth date."""
+    if len(id_number) < 10:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def case_json(case: Case, petitioner: Petitioner, *, full_phone: bool = False) -> dict:
+def case_json(case: Case, petitioner: PetitionerData) -> dict:
+    """A case as the API and the pages show it: phone and ID number always masked."""
     return {
         "number": case.number, "channel": case.channel, "category": case.category,
         "urgency": case.urgency, "summary": case.summary,
         "petitioner": {
-            "name": petitioner.name,
-            "phone": petitioner.phone if full_phone else mask_phone(petitioner.phone),
+            "name": petitioner.name, "phone": mask_phone(petitioner.phone),
+            "id_number": mask_id_number(petitioner.id_number),
             "gender": petitioner.gender, "age_group": petitioner.age_group,
         },
         "village_code": case.village_code, "level": case.level, "status": case.status,
@@ -182,7 +191,9 @@ def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
             .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
             .offset((f.page - 1) * f.per_page).limit(f.per_page)
         ).all()
-    return {"items": [case_json(c, p) for c, p in rows], "total": total, "page": f.page,
+    keyring = cw.keyring
+    return {"items": [case_json(c, open_petitioner(keyring, p)) for c, p in rows],
+            "total": total, "page": f.page,
             "per_page": f.per_page}
 
 
@@ -224,21 +235,23 @@ def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
         petitioner = session.get(Petitioner, case.petitioner_id)
         events = session.execute(
             select(Event).where(Event.case_id == case.id).order_by(Event.seq)).scalars().all()
-        body = case_json(case, petitioner)
+        body = case_json(case, open_petitioner(cw.keyring, petitioner))
         body["events"] = [event_json(e) for e in events]
         body["allowed_actions"] = allowed_actions(cw.workflow, actor, case)
         return body
 
 
-def reveal_phone(cw: Casework, actor: Actor, number: str, *, now: datetime | None = None) -> str:
-    """The petitioner's full phone; the look is recorded as an event of the case."""
+def reveal_phone(cw: Casework, actor: Actor, number: str, *,
+                 now: datetime | None = None) -> dict[str, str]:
+    """The petitioner's full phone and ID number; the look is recorded as an event of the case
+    (written only once both opened, so a key error leaves no event of a view that failed)."""
     with writing(cw.engine) as session:
         case = visible_case(cw, session, actor, number)
-        petitioner = session.get(Petitioner, case.petitioner_id)
+        petitioner = open_petitioner(cw.keyring, session.get(Petitioner, case.petitioner_id))
         append(session, case, new_event(
             case, action="view_phone", actor=actor, at=now or utcnow(), to_level=case.level,
             to_status=case.status, deadline=current_deadline(case)))
-        return petitioner.phone
+        return {"phone": petitioner.phone, "id_number": petitioner.id_number}
 
 
 def caller_cases(cw: Casework, actor: Actor, phone: str, *, limit: int = 20) -> list[dict]:
@@ -247,9 +260,10 @@ def caller_cases(cw: Casework, actor: Actor, phone: str, *, limit: int = 20) -> 
         digits = normalize_phone(phone)
     except ValueError:
         raise Invalid({"phone": "not a phone number"}) from None
+    keyring = cw.keyring
     with reading(cw.engine) as session:
         rows = session.execute(
             select(Case, Petitioner).join(Petitioner, Petitioner.id == Case.petitioner_id)
-            .where(Petitioner.phone == digits, visible_filter(cw.workflow, actor))
+            .where(with_phone(keyring, digits), visible_filter(cw.workflow, actor))
             .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)).all()
-    return [case_json(c, p) for c, p in rows]
+    return [case_json(c, open_petitioner(keyring, p)) for c, p in rows]

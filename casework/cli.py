@@ -65,7 +65,7 @@ def init(ctx):
     from casework.schema import upgrade
 
     cw = load(ctx)
-    upgrade(cw.engine)
+    upgrade(cw.engine, lambda: cw.keyring)
     click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -220,8 +220,49 @@ def import_ledger_command(ctx, file):
     """Import a paper ledger (CSV or XLSX) of past cases, all rows or none."""
     from casework.ledger import import_ledger
 
-    count = import_ledger(load(ctx), file)
+    cw = load(ctx)
+    cw.keyring  # noqa: B018  (refuse before reading the file when CASEWORK_DATA_KEY is missing)
+    count = import_ledger(cw, file)
     click.echo(f"{count} cases imported")
+
+
+@main.group()
+def keys():
+    """The data key that encrypts petitioners' name, phone and ID number."""
+
+
+@keys.command("generate")
+def keys_generate():
+    """Print a new random key for CASEWORK_DATA_KEY (keep it apart from the database)."""
+    from casework.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@keys.command("status")
+@click.pass_context
+def keys_status(ctx):
+    """Show the current key's id and how many petitioners each key has sealed."""
+    from casework.petitioners import count_by_key
+
+    cw = load(ctx)
+    current = cw.keyring.current.key_id
+    click.echo(f"current key: {current}")
+    for key_id, count in sorted(count_by_key(cw.engine).items()):
+        mark = " (current)" if key_id == current else ""
+        click.echo(f"{key_id}: {count} petitioners{mark}")
+
+
+@keys.command("rotate")
+@click.pass_context
+def keys_rotate(ctx):
+    """Re-seal every petitioner under CASEWORK_DATA_KEY; older keys go in
+    CASEWORK_OLD_DATA_KEYS (comma-separated) until this has run."""
+    from casework.petitioners import rotate
+
+    cw = load(ctx)
+    count = rotate(cw.keyring, cw.engine)
+    click.echo(f"{count} petitioners re-sealed under key {cw.keyring.current.key_id}")
 
 
 @main.group()

@@ -27,6 +27,9 @@ class Settings:
     scan_interval: int = 60
     smtp_url: str | None = None
     webhook_url: str | None = None
+    # Kept out of repr: a logged Settings must not carry the key that opens petitioners' data.
+    data_key: str | None = field(default=None, repr=False)
+    old_data_keys: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -42,4 +45,6 @@ class Settings:
             scan_interval=int(interval),
             smtp_url=env.get("CASEWORK_SMTP_URL") or None,
             webhook_url=env.get("CASEWORK_WEBHOOK_URL") or None,
+            data_key=env.get("CASEWORK_DATA_KEY") or None,
+            old_data_keys=env.get("CASEWORK_OLD_DATA_KEYS") or None,
         )

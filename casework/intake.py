@@ -14,8 +14,9 @@ from casework.db import utcnow, writing
 from casework.deadlines import SHANGHAI
 from casework.errors import Forbidden, Invalid
 from casework.events import append, insert_first, new_event
-from casework.models import Area, Case, CaseNumberSequence, Petitioner
+from casework.models import Area, Case, CaseNumberSequence
 from casework.notify import notify_event
+from casework.petitioners import PetitionerData, new_petitioner
 from casework.schemas import CaseCreate, parse
 from casework.timing import level_deadline
 
@@ -50,7 +51,7 @@ def receive_validated(
     level = _start_level(cw, data)
     deadline = level_deadline(workflow, cw.calendar, level=level, urgency=data.urgency,
                               entered_at=received_at)
-    petitioner = Petitioner(**data.petitioner.model_dump())
+    petitioner = new_petitioner(cw.keyring, PetitionerData(**data.petitioner.model_dump()))
     session.add(petitioner)
     session.flush()
     year = received_at.astimezone(SHANGHAI).year

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from casework.db import UTCDateTime
@@ -57,10 +57,17 @@ class ApiToken(SQLModel, table=True):
 
 
 class Petitioner(SQLModel, table=True):
+    """Name, phone and ID number are stored sealed under the data key (casework/crypto.py):
+    a copied database file or backup shows none of them.  Read and write them through
+    casework.petitioners.  ``phone_hash`` (a keyed hash) finds a caller's earlier cases."""
+
     __tablename__ = "petitioners"
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(default="", max_length=100)
-    phone: str = Field(default="", index=True, max_length=32)
+    key_id: str = Field(index=True, max_length=16)  # the key all of this row is sealed with
+    name_sealed: bytes = Field(sa_type=LargeBinary)
+    phone_sealed: bytes = Field(sa_type=LargeBinary)
+    id_number_sealed: bytes = Field(sa_type=LargeBinary)
+    phone_hash: str | None = Field(default=None, index=True, max_length=64)
     gender: str = Field(default="", max_length=16)
     age_group: str = Field(default="", max_length=16)
 

@@ -36,6 +36,30 @@ PERCENT = "0.0%"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# The rule for exports (issue 6): report files go to leaders and administrators, roles that open
+# no case file (workflows.yaml: sees_cases false), and files leave the building by mail and USB
+# stick.  So they carry figures only; a report that held any petitioner's data is refused here,
+# whoever asks, rather than written to a spreadsheet.  Casework has no case-list export; one
+# that carries petitioners' data would need its own rule (roles that see cases, an event per
+# export), not these functions.
+PETITIONER_KEYS = frozenset({"petitioner", "petitioners", "petitioner_name", "petitioner_phone",
+                             "phone", "id_number", "name_sealed", "phone_sealed"})
+
+
+def figures_only(report: object) -> None:
+    """ValueError when ``report`` holds petitioners' data anywhere in it."""
+    if isinstance(report, dict):
+        found = PETITIONER_KEYS.intersection(report)
+        if found:
+            raise ValueError("a report file carries figures only, never petitioners' data "
+                             f"(found {', '.join(sorted(found))})")
+        for value in report.values():
+            figures_only(value)
+    elif isinstance(report, list):
+        for value in report:
+            figures_only(value)
+
+
 def label(key: str, locale: str) -> str:
     return LABELS[key].get(locale)
 
@@ -90,6 +114,7 @@ def _level_rows(levels: dict, workflow: Workflow, locale: str) -> list[list]:
 
 
 def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
+    figures_only(report)
     code, name = _place(report, locale)
     lines = [f"{label('report', locale)}  {report['month']}  {name}{f' ({code})' if code else ''}",
              "   ".join(f"{label(k, locale)} {_text(report[k])}" for k in HEADLINE), ""]
@@ -129,6 +154,7 @@ def _csv_row(code: str, name: str, figures: dict, workflow: Workflow) -> list:
 def to_csv(report: dict, workflow: Workflow) -> str:
     """One row for the area and one per sub-area; UTF-8 with a BOM, so that Excel reads the
     Chinese names right."""
+    figures_only(report)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(csv_header(workflow))
@@ -143,6 +169,7 @@ def to_csv(report: dict, workflow: Workflow) -> str:
 def to_xlsx(report: dict, workflow: Workflow, locale: str = "zh_CN") -> bytes:
     from openpyxl import Workbook
 
+    figures_only(report)
     book = Workbook()
     _summary_sheet(book.active, report, workflow, locale)
     _area_sheet(book.create_sheet(SHEETS[1]), report, workflow, locale)

@@ -31,6 +31,21 @@ def normalize_phone(value: str) -> str:
     return ("+" if value.startswith("+") else "") + re.sub(r"\D", "", value)
 
 
+def normalize_id_number(value: str) -> str:
+    """A resident ID number (居民身份证号码): 18 characters whose last is a check digit (or X,
+    ISO 7064 MOD 11-2), or the 15 digits of the first-generation card.  A typo fails here,
+    not months later at the legal-aid office."""
+    value = value.strip().upper()
+    if re.fullmatch(r"[0-9]{15}", value):
+        return value
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
+        raise ValueError("not a resident ID number (18 characters, the last a digit or X)")
+    total = sum(int(digit) * (2 ** (17 - i) % 11) for i, digit in enumerate(value[:17]))
+    if "10X98765432"[total % 11] != value[17]:
+        raise ValueError("the ID number's check digit does not match: a typo?")
+    return value
+
+
 class Strict(BaseModel):
     # Strip first, so a summary of spaces is as empty as no summary.
     model_config = ConfigDict(extra="forbid", str_max_length=20000, str_strip_whitespace=True)
@@ -39,6 +54,7 @@ class Strict(BaseModel):
 class PetitionerIn(Strict):
     name: str = Field(default="", max_length=100)
     phone: str = Field(default="", max_length=32)
+    id_number: str = Field(default="", max_length=18)
     gender: Literal[("", *GENDERS)] = ""  # type: ignore[valid-type]
     age_group: Literal[("", *AGE_GROUPS)] = ""  # type: ignore[valid-type]
 
@@ -48,6 +64,11 @@ class PetitionerIn(Strict):
     @classmethod
     def _phone(cls, value: str) -> str:
         return normalize_phone(value) if value.strip() else ""
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str) -> str:
+        return normalize_id_number(value) if value.strip() else ""
 
 
 class ResolveNow(Strict):

@@ -18,12 +18,15 @@ from sqlalchemy.engine import make_url
 from casework.access import Actor
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
+from casework.crypto import generate_key
 from casework.db import make_engine, writing
 from casework.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "workflows.yaml"
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+# The tests' data key: a new one per test process, as a real deployment has its own.
+DATA_KEY = generate_key()
 TABLES = ("events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
           "areas", "scheduler_leases", "notifications")
 
@@ -104,7 +107,8 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def cw(database_url) -> Casework:
-    casework = bootstrap(Settings(database_url=database_url, workflow_path=WORKFLOW))
+    casework = bootstrap(Settings(database_url=database_url, workflow_path=WORKFLOW,
+                                  data_key=DATA_KEY))
     yield casework
     casework.engine.dispose()
 

@@ -82,7 +82,7 @@ def act(number: str):
 
 @bp.post("/cases/<number>/phone")
 def reveal_phone(number: str):
-    return {"phone": cases.reveal_phone(casework(), actor(), number)}
+    return cases.reveal_phone(casework(), actor(), number)
 
 
 @bp.get("/callers/<phone>/cases")

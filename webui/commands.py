@@ -18,6 +18,7 @@ from gunicorn.app.base import BaseApplication
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
+from webui.access_log import RedactingLogger
 
 log = logging.getLogger("casework.serve")
 
@@ -26,13 +27,15 @@ class CaseworkServer(BaseApplication):
     """gunicorn, configured in code rather than by a config file."""
 
     def __init__(self, cw: Casework, *, host: str, port: int, workers: int,
-                 scheduler: bool) -> None:
+                 scheduler: bool, log_level: str = "info") -> None:
         self.cw = cw
         self.options = {
             "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
             "threads": 4, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
+            "loglevel": log_level,
             # Paths only: query strings may carry a phone number (the screen pop).
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            "logger_class": RedactingLogger,  # and the caller lookup's phone blanked
             "post_worker_init": self._start_scheduler if scheduler else None,
         }
         super().__init__()
@@ -56,12 +59,13 @@ class CaseworkServer(BaseApplication):
         log.info("deadline scheduler running inside the web worker")
 
 
-def _serve(cw: Casework, host: str, port: int, workers: int) -> None:
+def _serve(cw: Casework, host: str, port: int, workers: int, log_level: str = "info") -> None:
     scheduler = workers == 1
     if not scheduler:
         click.echo(f"{workers} workers: run `casework scheduler` beside them for deadlines.",
                    err=True)
-    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler).run()
+    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler,
+                   log_level=log_level).run()
 
 
 @click.command()
@@ -69,12 +73,43 @@ def _serve(cw: Casework, host: str, port: int, workers: int) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Web worker processes; with 1 the scheduler runs inside it.")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
+              show_default=True, help="Never petitioner data, at any level.")
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Run the web app (and, with one worker, the deadline scheduler)."""
-    logging.basicConfig(level=logging.INFO,
+    logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(log_level.upper())  # also when `casework -v` set it first
+    if log_level == "debug":
+        # SQL statements, with their parameters hidden (casework.db); not the rows they read.
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     cw = bootstrap(Settings.from_env())
-    _serve(cw, host, port, workers)
+    ready_to_serve(cw)
+    _serve(cw, host, port, workers, log_level)
+
+
+def ready_to_serve(cw: Casework) -> None:
+    """Refuse to start (DataKeyError: one sentence, exit 1) without the data key, or with a key
+    that cannot open the petitioners already stored: a server up with the wrong key would
+    answer every case page with an error and find no earlier cases for any caller."""
+    from casework.petitioners import check_keys
+
+    check_keys(cw.keyring, cw.engine)
+
+
+def demo_data_key(instance: Path) -> str:
+    """CASEWORK_DATA_KEY, or for the demo alone a key kept beside its database, so the demo
+    runs with one command and opens its own data again at the next start."""
+    if os.environ.get("CASEWORK_DATA_KEY"):
+        return os.environ["CASEWORK_DATA_KEY"]
+    from casework.crypto import generate_key
+
+    path = instance / "demo-data.key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(generate_key() + "\n")
+    return path.read_text().strip()
 
 
 @click.command()
@@ -97,10 +132,11 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
     # The demo's made-up cases must not mail or message anyone.
     settings = Settings.from_env({**os.environ, "CASEWORK_DATABASE_URL": url,
                                   "CASEWORK_SMTP_URL": "", "CASEWORK_WEBHOOK_URL": "",
+                                  "CASEWORK_DATA_KEY": demo_data_key(demo_file.parent),
                                   "CASEWORK_SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY")
                                   or secrets.token_hex(32)})
     cw = bootstrap(settings)
-    upgrade(cw.engine)
+    upgrade(cw.engine, lambda: cw.keyring)
     with reading(cw.engine) as session:
         users = session.execute(select(func.count()).select_from(User)).scalar_one()
     if users:
@@ -117,4 +153,5 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
                "  leader    leader (reports only)\n"
                "  admin     administrator (users and areas)\n")
     if not no_serve:
+        ready_to_serve(cw)
         _serve(cw, host, port, 1)

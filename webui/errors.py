@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from casework.crypto import DataKeyError
 from casework.errors import (
     CaseworkError,
     Forbidden,
@@ -26,8 +27,9 @@ from casework.errors import (
 
 log = logging.getLogger("webui.errors")
 
-DOMAIN_STATUS = ((Invalid, 422), (NotFound, 404), (Forbidden, 403), (IllegalTransition, 409),
-                 (StaleVersion, 409))
+# A data key that cannot open petitioners' data is the server's fault, not the client's: 503.
+DOMAIN_STATUS = ((DataKeyError, 503), (Invalid, 422), (NotFound, 404), (Forbidden, 403),
+                 (IllegalTransition, 409), (StaleVersion, 409))
 HTTP_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 413: "too_large",
               415: "unsupported_media_type", 429: "too_many_requests", 503: "unavailable"}
@@ -55,6 +57,9 @@ def error_response(status: int, code: str, message: str, headers=None, **details
 
 def domain_error(exc: CaseworkError):
     status = next((s for cls, s in DOMAIN_STATUS if isinstance(exc, cls)), 400)
+    if isinstance(exc, DataKeyError):  # the message names key ids, never data
+        log.error("petitioners' data cannot be opened during %s %s: %s", request.method,
+                  request.endpoint, exc.message)
     return error_response(status, exc.code, exc.message, **exc.details())
 
 

@@ -44,8 +44,9 @@ def schemas(wf: Workflow) -> dict:
         "urgency": {"type": "string", "enum": list(URGENCIES)},
         "summary": STR,
         "petitioner": obj({"name": STR, "phone": {**STR, "example": "138****5678"},
+                           "id_number": {**STR, "example": "450330********1234"},
                            "gender": STR, "age_group": STR},
-                          ["name", "phone", "gender", "age_group"]),
+                          ["name", "phone", "id_number", "gender", "age_group"]),
         "village_code": STR, "level": {"type": "string", "enum": levels},
         "status": {"type": "string", "enum": list(wf.statuses)},
         "received_at": TIME, "entered_level_at": TIME, "due_at": NULL_TIME,
@@ -90,6 +91,9 @@ def schemas(wf: Workflow) -> dict:
             "petitioner": obj({
                 "name": {"type": "string", "maxLength": 100, "pattern": NO_CONTROL},
                 "phone": {"type": "string", "maxLength": 32, "example": "13812345678"},
+                "id_number": {"type": "string", "maxLength": 18,
+                              "description": "resident ID number, 18 characters with its check "
+                                             "digit (or the 15 digits of an old card)"},
                 "gender": {"type": "string", "enum": ["", *GENDERS]},
                 "age_group": {"type": "string", "enum": ["", *AGE_GROUPS]},
             }, extra=False),
@@ -113,7 +117,8 @@ def schemas(wf: Workflow) -> dict:
             "days": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 30, "nullable": True},
                                {"type": "string", "pattern": "^[0-9]{0,2}$"}]},
         }, ["action", "version"], extra=False),
-        "Phone": obj({"phone": STR}, ["phone"]),
+        "Phone": obj({"phone": STR, "id_number": {**STR, "description": "empty when not given"}},
+                     ["phone", "id_number"]),
         "VillageList": obj({"items": {"type": "array", "items": obj(
             {"code": {"type": "string", "pattern": "^[0-9]{12}$"}, "name": STR,
              "township": {**STR, "nullable": True}}, ["code", "name", "township"])}},

@@ -229,7 +229,7 @@ def test_the_caller_screen_pop_lists_earlier_cases_newest_first_with_masked_phon
 def test_revealing_a_phone_answers_it_in_full_and_records_an_event(client, cw, as_, case):
     answer = client.post(f"{API}/cases/{case['number']}/phone", headers=as_("village_a1"))
     assert answer.status_code == 200
-    assert answer.json == {"phone": "13812345678"}
+    assert answer.json == {"phone": "13812345678", "id_number": ""}
     assert answer.headers["Cache-Control"] == "no-store"
     detail = client.get(f"{API}/cases/{case['number']}", headers=as_("village_a1")).json
     assert detail["events"][-1]["action"] == "view_phone"

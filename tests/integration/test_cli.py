@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from click.testing import CliRunner
-from conftest import AREAS, COUNTY, TOWN_A, VILLAGE_A1, WORKFLOW
+from conftest import AREAS, COUNTY, DATA_KEY, TOWN_A, VILLAGE_A1, WORKFLOW
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -21,7 +21,8 @@ from casework.models import Area, Case, User
 
 @pytest.fixture
 def run(database_url):
-    env = {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_WORKFLOW": str(WORKFLOW)}
+    env = {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_WORKFLOW": str(WORKFLOW),
+           "CASEWORK_DATA_KEY": DATA_KEY}
 
     def invoke(*args, input=None):
         return CliRunner().invoke(main, list(args), env=env, input=input,

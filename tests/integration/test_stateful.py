@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import AREAS, COUNTY, TOWN_A, VILLAGE_A1, VILLAGE_A2, WORKFLOW, petition
+from conftest import AREAS, COUNTY, DATA_KEY, TOWN_A, VILLAGE_A1, VILLAGE_A2, WORKFLOW, petition
 from hypothesis import HealthCheck, settings
 from hypothesis import event as note_statistic
 from hypothesis import strategies as st
@@ -62,7 +62,7 @@ class CaseChain(RuleBasedStateMachine):
         self.folder = Path(tempfile.mkdtemp())
         shutil.copy(template(), self.folder / "db.sqlite")
         self.cw = bootstrap(Settings(database_url=f"sqlite:///{self.folder / 'db.sqlite'}",
-                                     workflow_path=WORKFLOW))
+                                     workflow_path=WORKFLOW, data_key=DATA_KEY))
         with writing(self.cw.engine) as session:
             for code, name in AREAS:
                 add_area(session, code, name)

@@ -57,19 +57,19 @@ def act(number: str):
 @bp.post("/cases/<number>/phone")
 @login_required
 def reveal_phone(number: str):
-    """The full number, shown once on this answer; the look is an event of the case."""
-    phone = cases.reveal_phone(casework(), actor(), number)
-    return render_case(number, phone=phone)
+    """The full number (and ID number), shown once on this answer; the look is an event."""
+    return render_case(number, shown=cases.reveal_phone(casework(), actor(), number))
 
 
 def render_case(number: str, status: int = 200, message: str | None = None, *,
-                failed: tuple[str, dict, dict] | None = None, phone: str | None = None):
+                failed: tuple[str, dict, dict] | None = None, shown: dict | None = None):
     cw = casework()
     case = cases.case_detail(cw, actor(), number)  # NotFound (also: outside the area) is 404
     village = case["village_code"]
     places = names_of(cw, [village, village[:9]])
     return render_template(
-        "cases/detail.html", case=case, message=message, phone=phone,
+        "cases/detail.html", case=case, message=message, shown=shown or {},
+        phone=(shown or {}).get("phone"),
         failed_action=failed[0] if failed else None,
         field_errors=failed[1] if failed else {}, typed=failed[2] if failed else {},
         forms=[action_form(cw.workflow, case, name) for name in case["allowed_actions"]],

@@ -33,6 +33,8 @@ class IntakeForm(FlaskForm):
                                    validators=[Optional(), Length(max=32)])
     petitioner_name = StringField(_l("Name"), filters=[_strip],
                                   validators=[Optional(), Length(max=100)])
+    petitioner_id_number = StringField(_l("ID number"), filters=[_strip],
+                                       validators=[Optional(), Length(max=18)])
     village_code = StringField(_l("Village"), filters=[_strip],
                                validators=[DataRequired(REQUIRED), Length(max=50)])
     category = SelectField(_l("Category"), validators=[InputRequired(REQUIRED)],
@@ -70,6 +72,7 @@ class IntakeForm(FlaskForm):
             "summary": self.summary.data or "",
             "petitioner": {"name": self.petitioner_name.data or "",
                            "phone": self.petitioner_phone.data or "",
+                           "id_number": self.petitioner_id_number.data or "",
                            "gender": self.petitioner_gender.data or "",
                            "age_group": self.petitioner_age_group.data or ""},
         }
