@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "generate":
         from bench.generate import Params, Shape, generate, province, shares, target_url
         if args.scale == "province":
-            params = province(args.years)
+            params = province(args.years, args.counties or 100)
         else:
             params = Params(events=args.events, month_cases=sizes["month_cases"],
                             shape=Shape(counties=sizes["counties"]))
@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench.province_section import province_section
         load = load_average()
         seconds, result = timed(lambda: bench_province(
-            years=args.years, runs=sizes["runs"], data=args.data, regenerate=args.regenerate))
+            years=args.years, runs=sizes["runs"], counties=args.counties or 100, data=args.data,
+            regenerate=args.regenerate))
         sections["province"] = province_section(result, sizes, seconds,
                                                 run_line(command, load))
         print(sections["province"] + "\n", flush=True)

@@ -58,21 +58,22 @@ class ProvinceResult:
     scans: list[dict] = field(default_factory=list)
 
 
-def databases(years: float, data: Path, regenerate: bool) -> tuple[list[str], dict]:
-    params = province(years)
+def databases(years: float, counties: int, data: Path, regenerate: bool) -> tuple[list[str], dict]:
+    params = province(years, counties)
     key = params.key()
     path = data / f"province-{key}.db"
     facts_path = path.with_suffix(".json")
     urls = [target_url(path)]
     server = pg.server_url()
     if server:
-        urls.append(pg.database_url(server, f"bench_province_{years:g}".replace(".", "_")))
+        name = f"bench_province_{counties}_{years:g}".replace(".", "_")
+        urls.append(pg.database_url(server, name))
     if regenerate or not facts_path.exists() or json.loads(
             facts_path.read_text()).get("urls") != urls:
         data.mkdir(parents=True, exist_ok=True)
         say(f"province: generating {years:g} year(s) into {', '.join(urls)}")
         facts = generate(urls, params)
-        facts["urls"], facts["years"] = urls, years
+        facts["urls"], facts["years"], facts["counties"] = urls, years, counties
         facts["shares"] = shares(urls[0])
         facts_path.write_text(json.dumps(facts, indent=1, default=str))
     return urls, json.loads(facts_path.read_text())
@@ -109,7 +110,9 @@ def measure_reports(url: str, label: str, month: str, now, areas, runs: int):
 
         first, _cpu, output = timed_cpu(report)
         event.remove(cw.engine, "before_cursor_execute", capture)
-        statements = list(sent)
+        # The report's own SQL; the engine's transaction control is not part of it.
+        statements = [(sql, params) for sql, params in sent
+                      if sql.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
         raw, connection = _raw_runner(url)
         timings, raw_timings = [], []
         for _ in range(runs):  # alternating, so both see the same machine
@@ -126,10 +129,10 @@ def measure_reports(url: str, label: str, month: str, now, areas, runs: int):
     return found
 
 
-def bench_province(*, years: float, runs: int, data: Path = DATA,
+def bench_province(*, years: float, runs: int, counties: int = 100, data: Path = DATA,
                    regenerate: bool = False) -> ProvinceResult:
-    urls, facts = databases(years, data, regenerate)
-    params = province(years)
+    urls, facts = databases(years, counties, data, regenerate)
+    params = province(years, counties)
     result = ProvinceResult(facts, facts.get("shares", {}))
     county = params.shape.counties_codes()[0]
     for url in urls:

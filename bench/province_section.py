@@ -14,9 +14,11 @@ def province_section(result, sizes: dict, seconds: float, run: str) -> str:
         "",
         run,
         "",
-        f"DESIGN.md's province (bench/generate, `province({f['years']:g})`): 100 counties, "
-        f"1,500 townships, {f['villages']:,} villages, about 500,000 cases and 5M events a "
-        f"year; {f['years']:g} year(s) of history plus the report window (the report month, "
+        f"DESIGN.md's province (bench/generate, `province({f['years']:g}, "
+        f"{f.get('counties', 100)})`): {f.get('counties', 100)} of its 100 counties (15 "
+        f"townships of 13 villages each: {f['villages']:,} villages), each with a county's "
+        "share of the province's 500,000 cases and 5M events a year; "
+        f"{f['years']:g} year(s) of history plus the report window (the report month, "
         "the 12 before it and the month in progress). Generated once into both databases in "
         f"one pass: {f['events']:,} events, {f['cases']:,} cases in {f['seconds']:.0f} s "
         f"({f['simulate_seconds']:.0f} s simulating, loading {loads}; "

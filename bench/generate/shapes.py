@@ -103,12 +103,14 @@ class Params:
 PROVINCE_YEAR_CASES, PROVINCE_YEAR_EVENTS = 500_000, 5_000_000
 
 
-def province(years: float, now: datetime = Params.now) -> Params:
-    """A province with ``years`` of history up to ``now`` (at least the report window)."""
+def province(years: float, counties: int = 100, now: datetime = Params.now) -> Params:
+    """A province with ``years`` of history up to ``now`` (at least the report window);
+    ``counties`` below 100 gives that part of it, with a county's caseload unchanged."""
     first = shift((now.year, now.month), -round(years * 12))
-    return Params(events=int(PROVINCE_YEAR_EVENTS * years),
-                  month_cases=PROVINCE_YEAR_CASES // 12, shape=Shape(100, 15, 13),
-                  notes=2.2, history_from=first)
+    part = counties / 100
+    return Params(events=int(PROVINCE_YEAR_EVENTS * years * part),
+                  month_cases=int(PROVINCE_YEAR_CASES * part) // 12,
+                  shape=Shape(counties, 15, 13), notes=2.2, history_from=first)
 
 
 class Users:
