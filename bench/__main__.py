@@ -4,7 +4,11 @@
     python -m bench --quick          # a small run of everything (a minute or two), prints it
     python -m bench actions          # actions per second only (engine against the raw floor)
     python -m bench report           # the monthly report on long histories only
+    python -m bench scan             # the deadline scan at 10,000 and 1,000,000 open cases
     python -m bench generate --events 1000000 --output /tmp/history.db
+    python -m bench generate --scale province --years 5 --database postgresql://... \
+                             --database sqlite:///bench/data/province.db
+    python -m bench province         # reports and the scan on a generated province
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --what-if  # what leaner write paths would gain (nothing is edited)
 
@@ -27,9 +31,11 @@ ACTION_TARGET = 0.5
 REPORT_TARGET = 1.0
 
 FULL = {"cases": 3000, "notes": 12000, "rounds": 3, "sizes": [100_000, 1_000_000],
-        "month_cases": 1000, "big_month_cases": 4000, "counties": 100, "runs": 5}
+        "month_cases": 1000, "big_month_cases": 4000, "counties": 100, "runs": 5,
+        "open_sizes": [10_000, 1_000_000], "overdue": 1000, "warned": 300}
 QUICK = {"cases": 400, "notes": 3000, "rounds": 1, "sizes": [20_000, 100_000],
-         "month_cases": 100, "big_month_cases": 400, "counties": 10, "runs": 3}
+         "month_cases": 100, "big_month_cases": 400, "counties": 10, "runs": 3,
+         "open_sizes": [5_000, 50_000], "overdue": 200, "warned": 50}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=head, epilog=rest,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
-                        choices=("all", "actions", "report", "generate", "profile"))
+                        choices=("all", "actions", "report", "scan", "province", "generate",
+                                 "profile"))
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--output", type=Path,
                         help="results file (all: default bench/RESULTS.md at full size); "
@@ -48,6 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workload", choices=("note", "mix"), action="append",
                         help="action workload(s) to run (default both)")
     parser.add_argument("--sizes", help="history sizes in events, comma-separated")
+    parser.add_argument("--open", dest="open_sizes",
+                        help="scan: open cases per database, comma-separated")
+    parser.add_argument("--overdue", type=int, help="scan: newly overdue cases")
+    parser.add_argument("--warned", type=int, help="scan: newly warned cases")
+    parser.add_argument("--no-postgres", action="store_true",
+                        help="SQLite only, even where a PostgreSQL server answers")
+    parser.add_argument("--scale", choices=("report", "province"), default="report",
+                        help="generate: the report benchmark's history, or DESIGN.md's province")
+    parser.add_argument("--years", type=float, default=5,
+                        help="generate/province: years of a province's history")
+    parser.add_argument("--database", action="append",
+                        help="generate: a database URL to fill (repeat for several)")
     parser.add_argument("--events", type=int, default=1_000_000, help="generate: events")
     parser.add_argument("--month-cases", type=int, help="cases a month in the report window")
     parser.add_argument("--big-month-cases", type=int,
@@ -65,20 +84,26 @@ def main(argv: list[str] | None = None) -> int:
     quiet_logs()
     sizes = dict(QUICK if args.quick else FULL)
     for name in ("cases", "notes", "rounds", "month_cases", "big_month_cases", "counties",
-                 "runs"):
+                 "runs", "overdue", "warned"):
         if getattr(args, name) is not None:
             sizes[name] = getattr(args, name)
     if args.sizes:
         sizes["sizes"] = [int(float(x)) for x in args.sizes.split(",")]
+    if args.open_sizes:
+        sizes["open_sizes"] = [int(float(x)) for x in args.open_sizes.split(",")]
 
     if args.what == "generate":
-        from bench.generate import Params, Shape, generate, shares
-        output = args.output or args.data / f"history-{args.events}.db"
-        params = Params(events=args.events, month_cases=sizes["month_cases"],
-                        shape=Shape(counties=sizes["counties"]))
-        facts = generate(output, params)
-        print(f"{output}: {facts['events']:,} events, {facts['cases']:,} cases, "
-              f"{facts['seconds']:.0f} s; shares {shares(output)}")
+        from bench.generate import Params, Shape, generate, province, shares, target_url
+        if args.scale == "province":
+            params = province(args.years, args.counties or 100)
+        else:
+            params = Params(events=args.events, month_cases=sizes["month_cases"],
+                            shape=Shape(counties=sizes["counties"]))
+        targets = args.database or [args.output or args.data / f"history-{params.events}.db"]
+        facts = generate(targets, params)
+        for target in targets:
+            print(f"{target}: {facts['events']:,} events, {facts['cases']:,} cases, "
+                  f"{facts['seconds']:.0f} s; shares {shares(target_url(target))}")
         return 0
     if args.what == "profile":
         workloads = tuple(args.workload or ("note", "mix"))
@@ -115,6 +140,26 @@ def main(argv: list[str] | None = None) -> int:
             runs=sizes["runs"], data=args.data, regenerate=args.regenerate))
         sections["report"] = report_section(result, sizes, seconds, run_line(command, load))
         print(sections["report"] + "\n", flush=True)
+    if args.what in ("all", "scan"):
+        from bench.scan import bench_scan
+        from bench.scan_section import scan_section
+        args.data.mkdir(parents=True, exist_ok=True)
+        load = load_average()
+        seconds, result = timed(lambda: bench_scan(
+            sizes=sizes["open_sizes"], overdue=sizes["overdue"], warned=sizes["warned"],
+            runs=sizes["runs"], data=args.data, postgres=not args.no_postgres))
+        sections["scan"] = scan_section(result, sizes, seconds, run_line(command, load))
+        print(sections["scan"] + "\n", flush=True)
+    if args.what == "province":  # not in "all": it generates millions of events first
+        from bench.province import bench_province
+        from bench.province_section import province_section
+        load = load_average()
+        seconds, result = timed(lambda: bench_province(
+            years=args.years, runs=sizes["runs"], counties=args.counties or 100, data=args.data,
+            regenerate=args.regenerate))
+        sections["province"] = province_section(result, sizes, seconds,
+                                                run_line(command, load))
+        print(sections["province"] + "\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output:
         write_results(output, machine_section(), sections)
@@ -200,7 +245,7 @@ def report_section(result, sizes: dict, seconds: float, run: str) -> str:
         run,
         "",
         f"A synthetic province of {sizes['counties']} counties (15 townships of 13 villages "
-        "each), history from 2016, generated by bench/generate.py. Each database holds the same "
+        "each), history from 2016, generated by bench/generate/. Each database holds the same "
         f"report window (the report month, the 12 months before it and the month in progress), "
         f"{sizes['month_cases']} cases a month, plus older history sized to reach the total; "
         "the last database has a larger month at the largest history. `first` is the first "

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bench.common import DATA, median, open_casework, remove_db, say, timed_cpu
-from bench.generate import Params, Shape, generate, shares
+from bench.generate import Params, Shape, generate, shares, target_url
 from casework.deadlines import SHANGHAI
 
 
@@ -61,7 +61,7 @@ def database(params: Params, data: Path, regenerate: bool) -> tuple[Path, dict]:
         facts_path.unlink(missing_ok=True)
         say(f"report: generating {params.events:,} events ({params.month_cases} cases a month)")
         facts = generate(path, params)
-        facts["shares"] = shares(path)
+        facts["shares"] = shares(target_url(path))
         facts_path.write_text(json.dumps(facts, indent=1))
     else:
         say(f"report: reusing {path.name}")

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, or_, select, text
 
 from casework.access import Actor
 from casework.actions import apply_action
@@ -35,21 +35,33 @@ class ScanResult:
     failed: list[str] = field(default_factory=list)
 
 
+def due_cases(flag: str, dialect: str, now: datetime,
+              after: tuple[datetime, int] | None = None, limit: int = BATCH) -> Select:
+    """The next ``limit`` cases whose ``flag`` is due at ``now``, in deadline order.
+
+    Paged by (deadline, id) rather than by id: walking the partial index in its own order
+    reads only the due entries, where an ``ORDER BY id`` lets the planner walk the primary key
+    through every open case looking for the few due ones."""
+    column = Case.warn_at if flag == "warning" else Case.due_at
+    query = select(column, Case.id).where(text(SCAN_CONDITIONS[flag, dialect]), column <= now)
+    if after is not None:
+        last_at, last_id = after
+        query = query.where(column >= last_at, or_(column > last_at, Case.id > last_id))
+    return query.order_by(column, Case.id).limit(limit)
+
+
 def scan(cw: Casework, now: datetime) -> ScanResult:
     result = ScanResult()
     dialect = "postgresql" if cw.engine.dialect.name == "postgresql" else "sqlite"
-    for flag, column in (("warning", Case.warn_at), ("overdue", Case.due_at)):
-        last_id = 0
+    for flag in ("warning", "overdue"):
+        after = None
         while True:
             with reading(cw.engine) as session:
-                ids = session.execute(
-                    select(Case.id).where(text(SCAN_CONDITIONS[flag, dialect]),
-                                          column <= now, Case.id > last_id)
-                    .order_by(Case.id).limit(BATCH)).scalars().all()
-            if not ids:
+                rows = session.execute(due_cases(flag, dialect, now, after)).all()
+            if not rows:
                 break
-            last_id = ids[-1]
-            for case_id in ids:
+            after = tuple(rows[-1])
+            for _deadline, case_id in rows:
                 _flag_one(cw, case_id, flag, now, result)
     if result.warned or result.overdue or result.failed:
         log.info("scan at %s: %d warned, %d overdue, %d escalated, %d failed", now.isoformat(),

@@ -1,0 +1,75 @@
+"""Rows as the engine writes them, built without it, for bulk loading into either database.
+
+Rows are built in a neutral form (aware datetimes, booleans) and turned into each database's
+own values on the way in: SQLite's text timestamps as SQLAlchemy stores them
+(``casework.db.UTCDateTime``), PostgreSQL's naive UTC ``timestamp`` for COPY.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+CASE_COLUMNS = ("id", "number", "county_code", "year", "seq", "channel", "category", "urgency",
+                "summary", "petitioner_id", "village_code", "level", "status", "received_at",
+                "entered_level_at", "due_at", "warn_at", "warning", "overdue", "extended",
+                "waiting_since", "concluded_at", "last_event_seq", "last_event_at", "version")
+EVENT_COLUMNS = ("case_id", "seq", "action", "from_level", "from_status", "to_level",
+                 "to_status", "actor_id", "actor", "at", "note", "data", "due_at", "warn_at",
+                 "deadline_met", "village_code")
+PETITIONER_COLUMNS = ("id", "key_id", "name_sealed", "phone_sealed", "id_number_sealed",
+                      "phone_hash", "gender", "age_group")
+
+
+class Ev:
+    """One event as the engine builds it (the attributes ``project`` reads, and the rest)."""
+
+    __slots__ = ("seq", "action", "from_level", "from_status", "to_level", "to_status",
+                 "actor_id", "actor", "at", "note", "data", "due_at", "warn_at", "deadline_met")
+
+    def __init__(self, seq, action, from_level, from_status, to_level, to_status, actor_id,
+                 actor, at, note, data, due_at, warn_at, deadline_met):
+        self.seq, self.action, self.from_level, self.from_status = (seq, action, from_level,
+                                                                    from_status)
+        self.to_level, self.to_status, self.actor_id, self.actor = (to_level, to_status,
+                                                                    actor_id, actor)
+        self.at, self.note, self.data = at, note, data
+        self.due_at, self.warn_at, self.deadline_met = due_at, warn_at, deadline_met
+
+    def row(self, case_id: int, village: str) -> tuple:
+        return (case_id, self.seq, self.action, self.from_level, self.from_status, self.to_level,
+                self.to_status, self.actor_id, self.actor, self.at, self.note, self.data,
+                self.due_at, self.warn_at, self.deadline_met, village)
+
+
+def case_row(case_id: int, number: str, county: str, year: int, seq: int, channel: str,
+             category: str, urgency: str, summary: str, petitioner_id: int, village: str,
+             received: datetime, state: dict[str, Any]) -> tuple:
+    """The case row: its own fields, and the projected ones from the fold of its events."""
+    return (case_id, number, county, year, seq, channel, category, urgency, summary,
+            petitioner_id, village, state["level"], state["status"], received,
+            state["entered_level_at"], state["due_at"], state["warn_at"], state["warning"],
+            state["overdue"], state["extended"], state["waiting_since"], state["concluded_at"],
+            state["last_event_seq"], state["last_event_at"], state["version"])
+
+
+_STAMPS: dict[datetime, str] = {}
+
+
+def sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        found = _STAMPS.get(value)
+        if found is None:
+            found = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if len(_STAMPS) < 200_000:
+                _STAMPS[value] = found
+        return found
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def pg_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
