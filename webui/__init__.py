@@ -35,7 +35,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.json.ensure_ascii = False  # Chinese stays readable in answers
     app.extensions["casework"] = cw
     app.extensions["casework_login_throttle"] = LoginThrottle(
-        per_user=app.config["LOGIN_FAILURES_PER_USER"],
+        cw.engine, per_user=app.config["LOGIN_FAILURES_PER_USER"],
         per_ip=app.config["LOGIN_FAILURES_PER_IP"], window=app.config["LOGIN_FAILURE_WINDOW"])
     if app.config["PROXIES"]:
         # Behind a proxy every client would otherwise share the proxy's address (and limit).
