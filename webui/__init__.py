@@ -14,7 +14,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from webui import admin, api, auth, cases, errors, health, locale, reports, workflow_page
+from webui import (
+    admin,
+    api,
+    auth,
+    cases,
+    errors,
+    headers,
+    health,
+    locale,
+    reports,
+    workflow_page,
+)
 from webui.config import Config
 from webui.extensions import babel, csrf
 from webui.extensions import bootstrap as bootstrap5
@@ -58,6 +69,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.add_url_rule("/openapi.json", "openapi", api.openapi)
     app.before_request(refuse_nul)
     errors.register(app)
+    headers.register(app)
     return app
 
 
