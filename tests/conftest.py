@@ -152,3 +152,22 @@ def petition(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+# -- figures: tests record them (``record_property("figure:NAME", value)``) for the docs -------
+_figures: list[tuple[str, str, object]] = []
+
+
+def pytest_runtest_logreport(report):
+    # Runs in the controlling process under xdist too: the properties travel with the report.
+    if report.when == "call":
+        _figures.extend((report.nodeid, name.removeprefix("figure:"), value)
+                        for name, value in report.user_properties
+                        if name.startswith("figure:"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        terminalreporter.section("figures (quoted in docs/reliability.md)")
+        for nodeid, name, value in sorted(_figures, key=str):
+            terminalreporter.write_line(f"{name}: {value}    [{nodeid}]")
