@@ -125,6 +125,17 @@ def tokens_create(ctx, name, label):
     click.echo(create_token(load(ctx), name, label))
 
 
+@tokens.command("revoke")
+@click.argument("name")
+@click.option("--label", default=None, help="Only the tokens with this label.")
+@click.pass_context
+def tokens_revoke(ctx, name, label):
+    """Stop the API tokens of user NAME (a password change does not stop them)."""
+    from casework.users import revoke_tokens
+
+    click.echo(f"{revoke_tokens(load(ctx), name, label)} token(s) of {name} revoked")
+
+
 def parse_moment(value: str | None) -> datetime | None:
     """An ISO-8601 time; without a zone it is Beijing time."""
     if value is None:

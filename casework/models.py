@@ -209,3 +209,17 @@ class Notification(SQLModel, table=True):
     claimed_until: datetime | None = _time(default=None)
     sent_at: datetime | None = _time(default=None)
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One failed login, counted against a user name and against a client address.
+
+    In the database, not in a worker's memory, so that every gunicorn worker (and machine)
+    sees the same count.  ``key_hash`` is a SHA-256 of ``user:NAME`` or ``ip:ADDRESS``: what a
+    person typed as a user name (sometimes her password) is not kept readable."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_time", "key_hash", "failed_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64)
+    failed_at: datetime = _time(index=True)

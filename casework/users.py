@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from casework.access import Actor
 from casework.bootstrap import Casework
@@ -93,6 +93,18 @@ def create_token(cw: Casework, username: str, label: str = "") -> str:
         session.add(ApiToken(user_id=user.id, label=label[:100], token_hash=_digest(token),
                              created_at=utcnow()))
     return token
+
+
+def revoke_tokens(cw: Casework, username: str, label: str | None = None) -> int:
+    """Stop the user's live API tokens (those with ``label`` only, when given); how many."""
+    with writing(cw.engine) as session:
+        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user named {username}")
+        live = [ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)]
+        if label is not None:
+            live.append(ApiToken.label == label)
+        return session.execute(update(ApiToken).where(*live).values(revoked_at=utcnow())).rowcount
 
 
 def user_for_token(cw: Casework, token: str) -> User | None:

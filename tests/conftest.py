@@ -28,7 +28,7 @@ PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 # The tests' data key: a new one per test process, as a real deployment has its own.
 DATA_KEY = generate_key()
 TABLES = ("events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
-          "areas", "scheduler_leases", "notifications")
+          "areas", "scheduler_leases", "notifications", "login_attempts")
 
 # A small county shaped like the field report's (平乐县): two townships of two villages each.
 COUNTY = "450330"
@@ -156,3 +156,22 @@ def petition(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+# -- figures: tests record them (``record_property("figure:NAME", value)``) for the docs -------
+_figures: list[tuple[str, str, object]] = []
+
+
+def pytest_runtest_logreport(report):
+    # Runs in the controlling process under xdist too: the properties travel with the report.
+    if report.when == "call":
+        _figures.extend((report.nodeid, name.removeprefix("figure:"), value)
+                        for name, value in report.user_properties
+                        if name.startswith("figure:"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        terminalreporter.section("figures (quoted in docs/reliability.md)")
+        for nodeid, name, value in sorted(_figures, key=str):
+            terminalreporter.write_line(f"{name}: {value}    [{nodeid}]")

@@ -14,8 +14,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from webui import admin, api, auth, cases, errors, health, locale, reports, workflow_page
-from webui.access_log import redact_werkzeug_log
+from webui import (
+    admin,
+    api,
+    auth,
+    cases,
+    errors,
+    headers,
+    health,
+    locale,
+    reports,
+    workflow_page,
+)
+from webui.access_log import mask_werkzeug_log
 from webui.config import Config
 from webui.extensions import babel, csrf
 from webui.extensions import bootstrap as bootstrap5
@@ -36,7 +47,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.json.ensure_ascii = False  # Chinese stays readable in answers
     app.extensions["casework"] = cw
     app.extensions["casework_login_throttle"] = LoginThrottle(
-        per_user=app.config["LOGIN_FAILURES_PER_USER"],
+        cw.engine, per_user=app.config["LOGIN_FAILURES_PER_USER"],
         per_ip=app.config["LOGIN_FAILURES_PER_IP"], window=app.config["LOGIN_FAILURE_WINDOW"])
     if app.config["PROXIES"]:
         # Behind a proxy every client would otherwise share the proxy's address (and limit).
@@ -59,7 +70,8 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.add_url_rule("/openapi.json", "openapi", api.openapi)
     app.before_request(refuse_nul)
     errors.register(app)
-    redact_werkzeug_log()
+    mask_werkzeug_log()
+    headers.register(app)
     return app
 
 

@@ -1,8 +1,13 @@
 """Who is asking: the browser session (flask-login) or an API token (``Authorization: Bearer``).
 
 The session holds the user's ``session_token``, not the user id (flask-login's "alternative
-token", flask-login #155): a password change gives the user a new token, which ends every
-session opened with the old password.
+token", flask-login #155): a password change or a deactivation gives the user a new token, which
+ends every session opened before it.  A session also ends after ``PERMANENT_SESSION_LIFETIME``
+since login (a working day) and after ``SESSION_IDLE_TIMEOUT`` without a request.
+
+API tokens are credentials of their own, for outside systems: a password change leaves them
+working (the system that holds one did not learn the old password), a deactivation stops every
+token of the user at once, and ``casework tokens revoke`` ends one.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from webui.errors import wants_json
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.session_protection = "strong"
+SEEN_RESOLUTION = 60  # seconds: how finely the idle limit is measured
 
 
 class WebUser(UserMixin):
@@ -54,13 +60,26 @@ def bearer_token() -> str | None:
 def load_from_session(session_token: str) -> WebUser | None:
     if "Authorization" in request.headers:
         return None  # an explicit credential wins over a cookie (and is not CSRF-checked)
-    login_at = session.get("login_at")
-    lifetime = current_app.permanent_session_lifetime.total_seconds()
-    if not isinstance(login_at, int | float) or time.time() - login_at > lifetime:
-        session.clear()
+    if not _session_is_current(time.time()):
+        _clear_keeping_language()
         return None
     user = user_by_session_token(casework(), session_token)
     return WebUser(user) if user else None
+
+
+def _session_is_current(now: float) -> bool:
+    """Within its lifetime since login and its idle limit since the last request; the last
+    request's time is written at most once a minute, so most answers set no cookie."""
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    if not all(isinstance(t, int | float) for t in (login_at, seen_at)):
+        return False
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+    if now - login_at > lifetime or now - seen_at > idle:
+        return False
+    if now - seen_at >= SEEN_RESOLUTION:
+        session["seen_at"] = now
+    return True
 
 
 @login_manager.request_loader
@@ -125,7 +144,7 @@ def login():
     # A fresh session at login: nothing planted before it (a CSRF token) survives into it.
     _clear_keeping_language()
     login_user(WebUser(user))
-    session["login_at"] = time.time()
+    session["login_at"] = session["seen_at"] = time.time()
     return redirect(_safe_next(request.form.get("next") or request.args.get("next")))
 
 

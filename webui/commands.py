@@ -18,7 +18,7 @@ from gunicorn.app.base import BaseApplication
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from webui.access_log import RedactingLogger
+from webui import access_log
 
 log = logging.getLogger("casework.serve")
 
@@ -33,9 +33,8 @@ class CaseworkServer(BaseApplication):
             "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
             "threads": 4, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
             "loglevel": log_level,
-            # Paths only: query strings may carry a phone number (the screen pop).
-            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-            "logger_class": RedactingLogger,  # and the caller lookup's phone blanked
+            # Paths only, and the screen pop's phone masked in them (access_log.py).
+            "access_log_format": access_log.FORMAT, "logger_class": access_log.PrivateAccessLogger,
             "post_worker_init": self._start_scheduler if scheduler else None,
         }
         super().__init__()

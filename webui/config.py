@@ -41,6 +41,10 @@ class Config:
         # Flask checks the cookie's signed timestamp against this on every request, whether
         # or not the session is "permanent"; auth.py also checks the login time itself.
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_HOURS)
+        # Idle limit: long enough for a quiet spell on the hotline, short enough that a
+        # computer left logged in at the end of the day is not open to the next person.
+        self.SESSION_IDLE_TIMEOUT = timedelta(
+            minutes=int(os.environ.get("CASEWORK_SESSION_IDLE_MINUTES", "120")))
         # No "remember me" is offered; should a remember cookie ever appear, it is short-lived.
         self.REMEMBER_COOKIE_DURATION = timedelta(hours=SESSION_HOURS)
         self.REMEMBER_COOKIE_HTTPONLY = True

@@ -2,6 +2,9 @@
 
 Every request the page makes is checked: anything not addressed to the test server is aborted
 and recorded, and the test fails if there was any (the pages must work with no internet).
+Every console error and uncaught script error is recorded too, and fails the test: chromium
+reports each thing the content security policy blocks (an inline script, a style attribute)
+as a console error.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 class LiveServer:
     url: str
     outside: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -32,8 +36,10 @@ def live_server(app) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}")
+    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}")
+    yield live
     server.shutdown()
+    assert live.console_errors == [], "the pages logged errors in the browser's console"
 
 
 @pytest.fixture(scope="session")
@@ -61,4 +67,8 @@ def open_page(chromium, live_server: LiveServer, locale: str = "zh-CN"):
             route.abort()
 
     page.route("**/*", guard)
+    page.on("console", lambda message: message.type == "error"
+            and live_server.console_errors.append(f"{page.url}: {message.text}"))
+    page.on("pageerror", lambda error: live_server.console_errors.append(
+        f"{page.url}: {error}"))
     return page

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from casework.db import reading
 from casework.models import Case, Event
 from casework.users import create_token
+from e2e.case_pages import as_user, english, new_case, unexpected  # noqa: F401  (page tests)
 from tests.e2e.browser import chromium, live_server  # noqa: F401  (browser test fixtures)
 from webui import create_app
 from webui.config import TestConfig

@@ -103,6 +103,18 @@ def test_a_short_password_is_refused(run, areas_csv):
 
 def test_tokens_for_an_unknown_user_are_refused(run):
     assert "no user named ghost" in one_sentence(run("tokens", "create", "ghost"))
+    assert "no user named ghost" in one_sentence(run("tokens", "revoke", "ghost"))
+
+
+def test_tokens_revoke_stops_the_labelled_tokens_only(run, cw, people):
+    from casework.users import user_for_token
+
+    name = people["operator"].username
+    crm = run("tokens", "create", name, "--label", "crm").output.strip()
+    other = run("tokens", "create", name, "--label", "sms").output.strip()
+    assert run("tokens", "revoke", name, "--label", "crm").output.startswith("1 token(s)")
+    assert user_for_token(cw, crm) is None
+    assert user_for_token(cw, other).username == name
 
 
 def test_tick_scans_as_of_the_given_time(run, areas_csv, cw, people):

@@ -5,7 +5,7 @@ with petitioners and no key is refused before anything changes.  casework.schema
 purges the old plaintext from free pages (SQLite VACUUM, PostgreSQL VACUUM FULL).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01
 """
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import context, op
 import casework.db  # noqa: F401
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,157 @@
+"""Every role of workflows.yaml x every action x every level/status x a case inside or outside
+the user's area, through the JSON API.
+
+The expected answer of each cell is read from workflows.yaml here, with its own reading of
+the permission table (not casework's code): 403 for a role that works with no case files,
+404 outside the user's area, 409 when the action is not possible from the case's state, 403
+when the table does not give the role the action (or only as the level's unit, and the user is
+not that unit), else 200.  A refused request must write nothing; a granted one writes one event.
+The number of cells tried is recorded as a figure for docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import yaml
+from conftest import COUNTY, TOWN_A, TOWN_B, VILLAGE_A1, VILLAGE_A2, WORKFLOW, make_actor, petition
+from sqlalchemy import func, select
+
+from casework.access import Actor
+from casework.actions import apply_action
+from casework.areas import add_area
+from casework.cases import case_by_number
+from casework.db import reading, utcnow, writing
+from casework.intake import receive
+from casework.models import Case, Event, Notification
+from casework.users import create_token
+
+SPEC = yaml.safe_load(WORKFLOW.read_text("utf-8"))
+LEVELS = [level["id"] for level in SPEC["levels"]]
+LEVEL = {level["id"]: level for level in SPEC["levels"]}
+ROLES = {role["id"]: role for role in SPEC["roles"]}
+ACTIONS = {action["id"]: action for action in SPEC["actions"]}
+UNIT_LENGTH = {"county": 6, "township": 9, "village": 12}
+OTHER_COUNTY = "450331"
+# Where each role's user sits, inside the case's area (village 大李村) and outside it.
+SEATS = {"county": (COUNTY, OTHER_COUNTY), "township": (TOWN_A, TOWN_B),
+         "village": (VILLAGE_A1, VILLAGE_A2), "any": (COUNTY, OTHER_COUNTY)}
+VALUES = {"note": "矩阵测试", "outcome": "advised", "agency": "police",
+          "target_level": "township_federation", "reason": "矩阵测试", "days": 3,
+          "satisfaction": "satisfied"}
+# How a case reaches each status at its level, from pending (the system acts: no role check).
+PATHS = {"pending": [], "in_progress": ["accept"], "waiting": ["accept", "wait"],
+         "resolved": ["accept", "resolve"], "referred": ["accept", "refer"],
+         "closed": ["accept", "resolve", "close"]}
+CODES = {403: "forbidden", 404: "not_found", 409: "illegal_transition"}
+
+
+def target_state(action: dict, level: str, status: str) -> tuple[str, str] | None:
+    """Where the YAML sends a case, or None when the action is not possible from here."""
+    sources = action["from"]
+    if "any" not in sources and status not in sources:
+        return None
+    if level not in action.get("at", LEVELS):
+        return None
+    to = action["to"]
+    index = LEVELS.index(level)
+    where = {"next": index + 1, "previous": index - 1}.get(to.get("level", ""), index)
+    if to.get("level") == "target_level":
+        where = LEVELS.index(VALUES["target_level"])
+    if not 0 <= where < len(LEVELS):
+        return None
+    to_level = LEVELS[where]
+    to_status = status if to["status"] == "same" else to["status"]
+    return (to_level, to_status) if to_status in LEVEL[to_level]["statuses"] else None
+
+
+def expected(role: str, area: str, action_id: str, level: str, status: str) -> int:
+    if not ROLES[role]["sees_cases"]:
+        return 403
+    if not VILLAGE_A1.startswith(area):
+        return 404
+    action = ACTIONS[action_id]
+    if target_state(action, level, status) is None:
+        return 409
+    rule = action["roles"]
+    if role in rule or "any" in rule:
+        return 200
+    if "unit" in rule and role in LEVEL[level]["roles"]:
+        unit = VILLAGE_A1[:UNIT_LENGTH[LEVEL[level]["unit"]]]
+        return 200 if area == unit else 403
+    return 403
+
+
+def written(cw) -> tuple[int, ...]:
+    """Everything an action could write: rows of cases, events, outbox, and case versions."""
+    with reading(cw.engine) as session:
+        return tuple(session.execute(select(
+            select(func.count()).select_from(Case).scalar_subquery(),
+            select(func.count()).select_from(Event).scalar_subquery(),
+            select(func.count()).select_from(Notification).scalar_subquery(),
+            select(func.coalesce(func.sum(Case.version), 0)).scalar_subquery())).one())
+
+
+def case_at(cw, operator: Actor, level: str, status: str) -> str:
+    """A new case in 大李村 at ``level`` / ``status``."""
+    body = petition(channel="mailbox") if level == "village_mailbox" else petition(
+        start_level=level)
+    number = receive(cw, operator, body).number
+    for step in PATHS[status]:
+        with writing(cw.engine) as session:
+            case = case_by_number(session, number)
+            needs = {name: VALUES[name] for name in ACTIONS[step].get("needs", [])}
+            apply_action(cw, session, Actor.system(), case, step, needs, now=utcnow())
+    return number
+
+
+def test_every_role_action_state_and_area(client, cw, people, record_property):
+    with writing(cw.engine) as session:
+        add_area(session, OTHER_COUNTY, "恭城县")
+    users = {}  # (role, inside) -> (area, headers)
+    for role, inside in product(ROLES, (True, False)):
+        area = SEATS[ROLES[role]["scope"]][0 if inside else 1]
+        actor = make_actor(cw, role, area, f"m_{role}_{'in' if inside else 'out'}")
+        users[role, inside] = area, {
+            "Authorization": f"Bearer {create_token(cw, actor.username)}"}
+    operator = people["operator"]
+    states = [(level["id"], status) for level in SPEC["levels"] for status in level["statuses"]]
+    tried = {200: 0, 403: 0, 404: 0, 409: 0}
+    for level, status in states:
+        shared = case_at(cw, operator, level, status)
+        version = client.get(f"/api/v1/cases/{shared}", headers=users["county_officer", True][1]
+                             ).json["version"]
+        cells = [(role, inside, action, expected(role, users[role, inside][0], action, level,
+                                                 status))
+                 for role, inside, action in product(ROLES, (True, False), ACTIONS)]
+        before = written(cw)
+        for role, inside, action, want in cells:
+            if want == 200:
+                continue
+            body = {"action": action, "version": version,
+                    **{name: VALUES[name] for name in ACTIONS[action].get("needs", [])}}
+            answer = client.post(f"/api/v1/cases/{shared}/actions", json=body,
+                                 headers=users[role, inside][1])
+            cell = f"{role} {'inside' if inside else 'outside'} {action} at {level}.{status}"
+            assert (answer.status_code, answer.json["error"]) == (want, CODES[want]), cell
+            tried[want] += 1
+        assert written(cw) == before, f"a refused request wrote something at {level}.{status}"
+        for role, inside, action, want in cells:
+            if want != 200:
+                continue
+            number = case_at(cw, operator, level, status)
+            body = {"action": action, "version": version,
+                    **{name: VALUES[name] for name in ACTIONS[action].get("needs", [])}}
+            answer = client.post(f"/api/v1/cases/{number}/actions", json=body,
+                                 headers=users[role, inside][1])
+            cell = f"{role} inside {action} at {level}.{status}"
+            assert answer.status_code == 200, (cell, answer.json)
+            assert answer.json["events"][-1]["action"] == action, cell
+            assert answer.json["version"] == version + 1, cell
+            tried[200] += 1
+    cells_tried = sum(tried.values())
+    assert cells_tried == len(ROLES) * 2 * len(ACTIONS) * len(states)
+    assert all(tried.values()), tried  # every kind of answer was tried
+    record_property("figure:permission cells tried", cells_tried)
+    record_property("figure:permission cells by answer",
+                    ", ".join(f"{code}: {n}" for code, n in sorted(tried.items())))
