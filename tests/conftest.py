@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "workflows.yaml"
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 TABLES = ("events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
-          "areas", "scheduler_leases", "notifications")
+          "areas", "scheduler_leases", "notifications", "closed_figures", "closed_months")
 
 # A small county shaped like the field report's (平乐县): two townships of two villages each.
 COUNTY = "450330"
