@@ -208,3 +208,24 @@ def test_a_scheduler_on_an_empty_database_closes_nothing(cw, county, tmp_path):
     # So a county setting up can still bring in its paper ledger of past months.
     path = write_csv(tmp_path / "past.csv", [ledger_row("2026-02-03 09:00", "2026-02-04 09:00")])
     assert import_ledger(cw, path, now=bj(6, 10)) == 1
+
+
+def test_the_command_line_closes_a_month_by_hand(cw, march, database_url):
+    from click.testing import CliRunner
+
+    from casework.cli import main
+
+    env = {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_WORKFLOW": str(WORKFLOW)}
+
+    def run(*args):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+    done = run("report", "close", "--month", "2026-03")
+    assert done.exit_code == 0 and done.stdout == "closed 2026-01, 2026-02, 2026-03\n"
+    again = run("report", "close", "--month", "2026-02")
+    assert again.exit_code == 0 and again.stdout == "2026-02 was already closed\n"
+    current = datetime.now(SHANGHAI).strftime("%Y-%m")
+    refused = run("report", "close", "--month", current)
+    assert refused.exit_code == 1
+    assert refused.stderr == ("casework: month: is not over yet: only a finished month can be "
+                              "closed.\n")
