@@ -283,6 +283,20 @@ def report_section(result, sizes: dict, seconds: float, run: str) -> str:
     ratios = _growth(result)
     if ratios:
         lines += ["", "Growth (median CPU time, same month and area):", "", *ratios]
+    if result.closed:
+        lines += ["", "A closed month (`casework/closing.py`): on a copy of each database, every "
+                  "month before the report month closed (catch-up), then the month itself, then "
+                  "its report read from the stored figures; each equals the computed report of "
+                  f"this run (checked). `median` of {sizes['runs']} reads; `computed` is the "
+                  "median above.", "",
+                  "| history | month | area | catch-up: months / s | close the month (s) | "
+                  "figures stored | computed (s) | closed (s) | closed / computed |",
+                  "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+        for c in result.closed:
+            lines.append(
+                f"| {c.label} | {c.month} | {c.area} | {c.catch_up_months} / {c.catch_up:.1f} | "
+                f"{c.close:.2f} | {c.figures:,} | {c.computed:.3f} | {c.warm:.4f} | "
+                f"{c.warm / c.computed:.3f} |")
     if result.identical:
         lines += ["", "Identical reports at every history size (checked): "
                   + "; ".join(result.identical) + "."]

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bench.common import DATA, median, open_casework, remove_db, say, timed_cpu
+from bench.common import DATA, copy_db, median, open_casework, remove_db, say, timed_cpu
 from bench.generate import Params, Shape, generate, shares, target_url
+from casework.db import reading
 from casework.deadlines import SHANGHAI
+from casework.reports import monthly_report
 
 
 @dataclass
@@ -45,7 +47,28 @@ class Measure:
 
 
 @dataclass
+class Closed:
+    """A finished month closed (closing.py), then its report read from the stored figures."""
+
+    label: str
+    month: str
+    area: str
+    catch_up_months: int
+    catch_up: float  # seconds to close every month of the history before ``month``
+    close: float  # seconds to close ``month`` itself (all areas of the province)
+    figures: int  # rows stored for ``month``
+    computed: float  # median of the computed report, measured above in the same run
+    runs: list[float]
+    cpu_runs: list[float]
+
+    @property
+    def warm(self) -> float:
+        return median(self.runs)
+
+
+@dataclass
 class ReportResult:
+    closed: list[Closed] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
     databases: list[dict] = field(default_factory=list)
     identical: list[str] = field(default_factory=list)
@@ -89,8 +112,6 @@ def _month_size(path: Path, month: str, now: datetime, area: str | None) -> tupl
 
 def measure(path: Path, label: str, facts: dict, *, month: str, now: datetime,
             areas: list[str | None], runs: int) -> tuple[list[Measure], dict]:
-    from casework.reports import monthly_report
-
     found, outputs = [], {}
     for area in areas:
         month_cases, month_events = _month_size(path, month, now, area)
@@ -145,6 +166,7 @@ def bench_report(*, sizes: list[int], month_cases: int, big_month_cases: int | N
                                         runs=runs)
             result.measures += measures
             if which == month:
+                result.closed += measure_closed(path, label, month, now, outputs, measures, runs)
                 for area, output in outputs.items():
                     key = (cases_a_month, area)
                     if key in same_month and same_month[key] != output:
@@ -155,3 +177,46 @@ def bench_report(*, sizes: list[int], month_cases: int, big_month_cases: int | N
                                                 f"{cases_a_month} cases a month")
                     same_month[key] = output
     return result
+
+
+def measure_closed(path: Path, label: str, month: str, now: datetime, computed: dict,
+                   measures: list[Measure], runs: int) -> list[Closed]:
+    """Close ``month`` on a copy of the database and read its reports back from the stored
+    figures; each must equal the computed report of the same run, which is checked."""
+    from sqlalchemy import func, select
+
+    from casework.closing import close_month
+    from casework.models import ClosedFigure
+    from casework.reports import month_index, month_label
+    from casework.schema import upgrade
+
+    copy = path.with_name(f"closed-{path.name}")
+    copy_db(path, copy)
+    try:
+        cw = open_casework(copy)
+        upgrade(cw.engine)
+        before = month_label(month_index(month, now) - 1)
+        catch_up, _cpu, earlier = timed_cpu(lambda: close_month(cw, before, now=now))
+        close, _cpu, _done = timed_cpu(lambda: close_month(cw, month, now=now))
+        with reading(cw.engine) as session:
+            figures = session.execute(select(func.count()).select_from(ClosedFigure)
+                                      .where(ClosedFigure.month == month)).scalar_one()
+        found = []
+        for m in measures:
+            area = None if m.area == "all" else m.area
+
+            def run(cw=cw, area=area):
+                return monthly_report(cw, month=month, area=area, now=now)
+
+            times = [timed_cpu(run) for _ in range(runs)]
+            if times[-1][2] != computed[area]:
+                raise AssertionError(f"the closed {month} report for area {m.area} differs "
+                                     "from the computed one")
+            found.append(Closed(label, month, m.area, len(earlier), catch_up, close, figures,
+                                m.warm, [t[0] for t in times], [t[1] for t in times]))
+            say(f"report: {label} {month} area={m.area} closed: median "
+                f"{found[-1].warm * 1000:.1f} ms (computed {m.warm * 1000:.0f} ms)")
+        cw.engine.dispose()
+    finally:
+        remove_db(copy)
+    return found

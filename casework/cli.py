@@ -219,6 +219,18 @@ def report_monthly(ctx, month, area, fmt, output, lang):
         sys.stdout.flush()
 
 
+@report.command("close")
+@click.option("--month", required=True, help="YYYY-MM, a finished month.")
+@click.pass_context
+def report_close(ctx, month):
+    """Close a finished month's figures (and any earlier month not closed yet) by hand; the
+    scheduler does it on the 1st.  A closed month's report never changes."""
+    from casework.closing import close_month
+
+    closed = close_month(load(ctx), month)
+    click.echo(f"closed {', '.join(closed)}" if closed else f"{month} was already closed")
+
+
 @main.group("import")
 def import_():
     """Bring in existing records."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from casework.access import SYSTEM, Actor, require_case_reader
 from casework.bootstrap import Casework
+from casework.closed_months import refuse_if_closed
 from casework.db import utcnow, writing
 from casework.deadlines import SHANGHAI
 from casework.errors import Forbidden, Invalid
@@ -48,6 +49,7 @@ def receive_validated(
     if actor.role != SYSTEM and not village.code.startswith(actor.area_code):
         raise Invalid({"village_code": "this village is outside your area"})
     received_at = _received_at(data, now, check_received_at)
+    refuse_if_closed(session, received_at, "received_at", now=now)
     level = _start_level(cw, data)
     deadline = level_deadline(workflow, cw.calendar, level=level, urgency=data.urgency,
                               entered_at=received_at)

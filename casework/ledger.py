@@ -15,6 +15,7 @@ from pathlib import Path
 from casework.access import SYSTEM, Actor
 from casework.actions import apply_action
 from casework.bootstrap import Casework
+from casework.closed_months import refuse_if_closed
 from casework.csvfile import read_table, refuse
 from casework.db import utcnow, writing
 from casework.deadlines import SHANGHAI
@@ -48,6 +49,9 @@ def import_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None
     with writing(cw.engine) as session:
         for row in rows:
             try:
+                # A ledger of past months may not reach into a closed one (closed_months.py);
+                # its rows' events are dated from received_at on.
+                refuse_if_closed(session, row.case.received_at, "received_at", now=now)
                 _store(cw, session, row)
             except CaseworkError as exc:
                 raise refuse(f"line {row.line}: {exc.message}") from None

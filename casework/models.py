@@ -223,3 +223,37 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key_hash: str = Field(max_length=64)
     failed_at: datetime = _time(index=True)
+
+
+class ClosedMonth(SQLModel, table=True):
+    """A month whose report figures were closed (DESIGN.md, "Reports": a closed month's report
+    is the same every time it is run).  One row per month; the primary key is what makes two
+    schedulers closing the same month at once store it once (insert-or-ignore)."""
+
+    __tablename__ = "closed_months"
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM, Asia/Shanghai
+    computed_at: datetime = _time()
+    # How the figures were made: the layout of ClosedFigure's names, and a digest of the
+    # workflows.yaml whose levels and statuses they count.
+    report_format: int
+    workflow_digest: str = Field(max_length=64)
+
+
+class ClosedFigure(SQLModel, table=True):
+    """One count of a closed month for one area (sparse: zero counts are not stored).
+
+    Normalized rows rather than a JSON report per area: a province has ~21,600 areas (100
+    counties, 1,500 townships, 20,000 villages) and each needs its figures, yet most villages
+    have a handful of non-zero counts in a month, so ~10 rows a village beat a 1-2 KB document
+    a village; and every figure is a count (rates are divided out when read), so one pass over
+    the month's events fills every area at once by adding a village's counts to its township,
+    its county and the whole (``area_code`` '').  A report then reads its area's rows and its
+    sub-areas' rows by primary key: no scan, no JSON parsing.  Names: ``received``,
+    ``concluded``, ``on_time.met``/``on_time.of``, ``satisfied``/``closes``,
+    ``level.LEVEL.FIELD``, ``category.CATEGORY.received|concluded``."""
+
+    __tablename__ = "closed_figures"
+    month: str = Field(primary_key=True, max_length=7, foreign_key="closed_months.month")
+    area_code: str = Field(primary_key=True, max_length=12)
+    figure: str = Field(primary_key=True, max_length=80)
+    value: int

@@ -5,6 +5,9 @@ the same every time it is run: counts are of events dated in M, and a case's sta
 of M is the replay of its events dated before that end.  The cost follows the month's events
 and the cases open at its end, not the history: a few set-based queries for area A, whose rows
 are then bucketed by sub-area in Python (never one query per sub-area or per case).
+
+A closed month (closed_months.py, closing.py) is not computed again: its report is put together
+from the counts stored when it was closed, by the same code that turns counts into figures.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
@@ -20,6 +23,7 @@ from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, or
 from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
+from casework.closed_months import closed_through, stored_figures, stored_trend
 from casework.db import reading, utcnow
 from casework.deadlines import SHANGHAI
 from casework.errors import Invalid
@@ -45,21 +49,21 @@ class Window:
     cut: datetime  # the month's end, or now for the month in progress
 
 
-@dataclass
-class Tally:
-    """Counts per sub-area code (a prefix of village codes); area A's are the sum of all."""
+Tally = dict  # sub-area code -> Counter of figure names (see models.ClosedFigure)
 
-    levels: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
-    received: Counter = field(default_factory=Counter)
-    concluded: Counter = field(default_factory=Counter)
-    categories: dict = field(default_factory=lambda: defaultdict(Counter))
+
+def new_tally() -> Tally:
+    return defaultdict(Counter)
 
 
 def monthly_report(cw: Casework, *, month: str, area: str | None = None,
-                   now: datetime | None = None) -> dict:
+                   now: datetime | None = None, closed: bool = True) -> dict:
+    """The report of ``month`` for ``area`` (None: every area).  A closed month's is read from
+    its stored figures (closed_months.py); ``closed=False`` computes it from events anyway,
+    which gives the same JSON as long as nothing was written into the month since."""
     now = now or utcnow()
-    index = _month_index(month, now)
-    window = _window(index, now)
+    index = month_index(month, now)
+    window = month_window(index, now)
     workflow = cw.workflow
     engine = cw.engine
     if engine.dialect.name == "postgresql":
@@ -67,34 +71,56 @@ def monthly_report(cw: Casework, *, month: str, area: str | None = None,
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with reading(engine) as session:
         place, children = _place(session, area)
-        # Sub-areas' codes are 3 digits longer than the area's; counties have 6.
-        width = min(len(area) + 3, 12) if area else 6
-        tally = Tally()
-        _count_level_events(session, tally, window, area, width)
-        _count_open_at_end(workflow, tally, _states_at(session, window.cut, area), window.cut,
-                           width)
-        _count_received(session, workflow, tally, window, area, width)
-        on_time, satisfaction = _outcome_rates(session, workflow, window, area)
-        total = _summary(workflow, tally, None)
-        earlier = [_window(i, now) for i in range(index - TREND_MONTHS + 1, index)]
-        trend = [_point(w.label, *session.execute(_received(workflow, w, area)).one())
-                 for w in earlier]
+        through = closed_through(session) if closed else None
+        earlier = [month_label(i) for i in range(index - TREND_MONTHS + 1, index)]
+        if through is not None and window.label <= through:
+            code = area or ""
+            stored = stored_figures(session, window.label, [code, *children])
+            total = stored.get(code, Counter())
+            parts = {child: stored.get(child, Counter()) for child in children}
+            past = stored_trend(session, earlier, code)
+            trend = [_point(label, past[label]["received"], past[label]["concluded"])
+                     for label in earlier]
+        else:
+            # Sub-areas' codes are 3 digits longer than the area's; counties have 6.
+            width = min(len(area) + 3, 12) if area else 6
+            tally = tally_month(session, workflow, window, area, width)
+            total = sum(tally.values(), Counter())
+            parts = {child: tally.get(child, Counter()) for child in children}
+            windows = [month_window(i, now) for i in range(index - TREND_MONTHS + 1, index)]
+            trend = [_point(w.label, *session.execute(_received(workflow, w, area)).one())
+                     for w in windows]
+    summary = _summary(workflow, total)
     return {
         "month": window.label, "area": place,
-        "received": total["received"], "concluded": total["concluded"],
-        "handling_rate": total["handling_rate"], "on_time_rate": on_time,
-        "satisfaction_rate": satisfaction, "levels": total["levels"],
-        "by_area": {code: {"name": name, **_summary(workflow, tally, code)}
+        "received": summary["received"], "concluded": summary["concluded"],
+        "handling_rate": summary["handling_rate"],
+        "on_time_rate": _rate(total["on_time.met"], total["on_time.of"]),
+        "satisfaction_rate": _rate(total["satisfied"], total["closes"]),
+        "levels": summary["levels"],
+        "by_area": {code: {"name": name, **_summary(workflow, parts[code])}
                     for code, name in children.items()},
-        "by_category": {cat: {"received": tally.categories["received"][cat],
-                              "concluded": tally.categories["concluded"][cat]}
+        "by_category": {cat: {"received": total[f"category.{cat}.received"],
+                              "concluded": total[f"category.{cat}.concluded"]}
                         for cat in CATEGORIES},
-        "trend": [*trend, _point(window.label, total["received"], total["concluded"])],
+        "trend": [*trend, _point(window.label, summary["received"], summary["concluded"])],
     }
 
 
+def tally_month(session: Session, workflow: Workflow, window: Window, area: str | None,
+                width: int) -> Tally:
+    """Every count of the month, per sub-area: the first ``width`` digits of village codes."""
+    tally = new_tally()
+    _count_level_events(session, tally, window, area, width)
+    _count_open_at_end(workflow, tally, _states_at(session, window.cut, area), window.cut,
+                       width)
+    _count_received(session, workflow, tally, window, area, width)
+    _count_outcomes(session, workflow, tally, window, area, width)
+    return tally
+
+
 # -- input ------------------------------------------------------------------------------------
-def _month_index(month: object, now: datetime) -> int:
+def month_index(month: object, now: datetime) -> int:
     """``YYYY-MM`` as a count of months (year * 12 + month - 1), checked."""
     match = MONTH.fullmatch(month) if isinstance(month, str) else None
     if not match or int(match[1]) not in YEARS or not 1 <= int(match[2]) <= 12:
@@ -106,7 +132,12 @@ def _month_index(month: object, now: datetime) -> int:
     return index
 
 
-def _window(index: int, now: datetime) -> Window:
+def month_label(index: int) -> str:
+    year, month = divmod(index, 12)
+    return f"{year:04d}-{month + 1:02d}"
+
+
+def month_window(index: int, now: datetime) -> Window:
     """The month in Asia/Shanghai, cut at ``now`` while it is in progress."""
     (year, month), (next_year, next_month) = divmod(index, 12), divmod(index + 1, 12)
     start = datetime(year, month + 1, 1, tzinfo=SHANGHAI).astimezone(UTC)
@@ -114,7 +145,7 @@ def _window(index: int, now: datetime) -> Window:
     # The cut is exclusive; for the month in progress everything up to and including ``now``
     # counts, and a microsecond is the resolution of the stored times.
     cut = min(end, now + timedelta(microseconds=1))
-    return Window(f"{year:04d}-{month + 1:02d}", start, cut)
+    return Window(month_label(index), start, cut)
 
 
 def _place(session: Session, area: str | None) -> tuple[dict | None, dict[str, str]]:
@@ -153,15 +184,16 @@ def _count_level_events(session: Session, tally: Tally, window: Window, area: st
         .where(Event.at >= window.start, Event.at < window.cut, _inside(Event.village_code, area))
         .group_by(prefix, Event.action, Event.from_level, Event.to_level))
     for code, action, from_level, to_level, count in rows:
-        levels = tally.levels[code]
+        counts = tally[code]
         if to_level != from_level:
-            levels[to_level]["entered"] += count
+            counts[f"level.{to_level}.entered"] += count
         if action in CONCLUDING:
-            levels[to_level]["resolved" if action == "resolve" else "referred"] += count
+            kind = "resolved" if action == "resolve" else "referred"
+            counts[f"level.{to_level}.{kind}"] += count
         elif action == "escalate":
-            levels[from_level]["escalated"] += count
+            counts[f"level.{from_level}.escalated"] += count
         elif action == "return":
-            levels[from_level]["returned"] += count
+            counts[f"level.{from_level}.returned"] += count
 
 
 def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, dict]:
@@ -192,12 +224,12 @@ def _count_open_at_end(workflow: Workflow, tally: Tally, states: dict[int, dict]
         status = workflow.statuses[state["status"]]
         if state["level"] not in handling or status.concluded:
             continue
-        counter = tally.levels[state["village_code"][:width]][state["level"]]
-        counter["open_end"] += 1
+        counts, level = tally[state["village_code"][:width]], state["level"]
+        counts[f"level.{level}.open_end"] += 1
         # A waiting case's clock stopped when it began to wait: judge its deadline then.
         clock = cut if status.clock_running else (state["waiting_since"] or cut)
         if state["due_at"] is not None and state["due_at"] < clock:
-            counter["overdue_end"] += 1
+            counts[f"level.{level}.overdue_end"] += 1
 
 
 def _concluded_by(workflow: Workflow, cut: datetime) -> ColumnElement[bool]:
@@ -225,30 +257,36 @@ def _count_received(session: Session, workflow: Workflow, tally: Tally, window: 
     rows = session.execute(_received(workflow, window, area, prefix, Case.category)
                            .group_by(prefix, Case.category))
     for code, category, received, concluded in rows:
-        tally.received[code] += received
-        tally.concluded[code] += concluded
-        tally.categories["received"][category] += received
-        tally.categories["concluded"][category] += concluded
+        counts = tally[code]
+        counts["received"] += received
+        counts["concluded"] += concluded
+        counts[f"category.{category}.received"] += received
+        counts[f"category.{category}.concluded"] += concluded
 
 
-def _outcome_rates(session: Session, workflow: Workflow, window: Window, area: str | None
-                   ) -> tuple[float | None, float | None]:
-    """on_time_rate (the last conclusion in M of each case) and satisfaction_rate (closes)."""
+def _count_outcomes(session: Session, workflow: Workflow, tally: Tally, window: Window,
+                    area: str | None, width: int) -> None:
+    """The parts of on_time_rate (the last conclusion in M of each case) and of
+    satisfaction_rate (the close events), per sub-area."""
     in_month = (Event.at >= window.start, Event.at < window.cut,
                 _inside(Event.village_code, area))
+    prefix = _prefix(Event.village_code, width)
     rows = session.execute(
-        select(Event.case_id, Event.deadline_met)
+        select(Event.case_id, prefix, Event.deadline_met)
         .where(*in_month, Event.action.in_(CONCLUDING)).order_by(Event.case_id, Event.seq))
-    last_met = {case_id: met is True for case_id, met in rows}  # by seq: the last one wins
+    last_met = {case_id: (code, met is True) for case_id, code, met in rows}  # the last wins
+    for code, met in last_met.values():
+        tally[code]["on_time.of"] += 1
+        tally[code]["on_time.met"] += met
     # The few distinct texts of the close events' data, each decoded once in Python (JSON
     # functions differ between databases).
     text = cast(Event.data, Text)
-    closes = session.execute(
-        select(text, func.count()).where(*in_month, Event.action == "close").group_by(text))
-    counts = [(json.loads(data).get("satisfaction"), count) for data, count in closes]
-    satisfied = sum(count for said, count in counts if said in workflow.choices["satisfied"])
-    return (_rate(sum(last_met.values()), len(last_met)),
-            _rate(satisfied, sum(count for _said, count in counts)))
+    closes = session.execute(select(prefix, text, func.count()).where(
+        *in_month, Event.action == "close").group_by(prefix, text))
+    for code, data, count in closes:
+        tally[code]["closes"] += count
+        if json.loads(data).get("satisfaction") in workflow.choices["satisfied"]:
+            tally[code]["satisfied"] += count
 
 
 # -- figures ----------------------------------------------------------------------------------
@@ -261,17 +299,13 @@ def _point(month: str, received: int, concluded: int) -> dict:
             "handling_rate": _rate(concluded, received)}
 
 
-def _summary(workflow: Workflow, tally: Tally, code: str | None) -> dict:
-    """received, concluded, handling_rate and levels of one sub-area, or of all (None)."""
-    codes = list(tally.levels.keys() | tally.received.keys()) if code is None else [code]
-    received = sum(tally.received[c] for c in codes)
-    concluded = sum(tally.concluded[c] for c in codes)
+def _summary(workflow: Workflow, counts: Counter) -> dict:
+    """received, concluded, handling_rate and levels of one area's counts."""
     levels = {}
     for level in workflow.handling_levels():
-        counts = sum((tally.levels[c][level.id] for c in codes if c in tally.levels), Counter())
-        figures = {name: counts[name] for name in LEVEL_FIELDS}
-        done = counts["resolved"] + counts["referred"]
-        figures["resolution_rate"] = _rate(done, done + counts["escalated"])
+        figures = {name: counts[f"level.{level.id}.{name}"] for name in LEVEL_FIELDS}
+        done = figures["resolved"] + figures["referred"]
+        figures["resolution_rate"] = _rate(done, done + figures["escalated"])
         levels[level.id] = figures
-    return {"received": received, "concluded": concluded,
-            "handling_rate": _rate(concluded, received), "levels": levels}
+    return {"received": counts["received"], "concluded": counts["concluded"],
+            "handling_rate": _rate(counts["concluded"], counts["received"]), "levels": levels}

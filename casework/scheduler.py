@@ -24,6 +24,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from casework.bootstrap import Casework
+from casework.closing import add_closing_job
 from casework.db import reading, utcnow, writing
 from casework.deadlines import SHANGHAI
 from casework.models import SchedulerLease
@@ -148,6 +149,7 @@ def configure(scheduler, cw: Casework, interval: int | None = None):
         CronTrigger(hour=DIGEST_AT.hour, minute=DIGEST_AT.minute, timezone=SHANGHAI),
         id=DIGEST_JOB, next_run_time=started, coalesce=True, max_instances=1,
         misfire_grace_time=3600, replace_existing=True)
+    add_closing_job(scheduler, cw, started)  # the monthly figures, closed on the 1st
     return scheduler
 
 

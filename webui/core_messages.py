@@ -49,6 +49,8 @@ FROM_THE_CORE = (
     _l("this village is outside your area"),
     _l("cannot be in the future"),
     _l("at most 365 days back"),
+    _l("falls in a closed month, whose figures never change; log it as received now"),
+    _l("is not over yet: only a finished month can be closed"),
     _l("an emergency cannot be resolved on the spot"),
     _l("a case cannot be resolved at this level"),
     _l("an area code of digits"),

@@ -1,7 +1,7 @@
 """login attempts: failed logins counted in the database, shared by every web worker
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-28
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import casework.db
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
