@@ -156,7 +156,16 @@ def tick(ctx, now_text):
     from casework.scan import scan
 
     now = parse_moment(now_text) or utcnow()
-    result = scan(load(ctx), now)
+    cw = load(ctx)
+    if now_text:
+        from casework.closed_months import refuse_if_closed
+        from casework.db import writing
+
+        # Flags dated inside a closed month would make its stored figures disagree with
+        # its events.
+        with writing(cw.engine) as session:
+            refuse_if_closed(session, now, "--now")
+    result = scan(cw, now)
     click.echo(f"scan as of {now.astimezone(SHANGHAI).isoformat()}: {result.warned} warned, "
                f"{result.overdue} overdue, {result.escalated} escalated, "
                f"{len(result.failed)} failed")

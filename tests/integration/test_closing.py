@@ -229,3 +229,13 @@ def test_the_command_line_closes_a_month_by_hand(cw, march, database_url):
     assert refused.exit_code == 1
     assert refused.stderr == ("casework: month: is not over yet: only a finished month can be "
                               "closed.\n")
+    events_before = count_events(cw)
+    back_in_march = run("tick", "--now", "2026-03-20T10:00")
+    assert back_in_march.exit_code == 1
+    assert back_in_march.stderr.startswith("casework: --now falls in 2026-03, a closed month")
+    assert count_events(cw) == events_before
+
+
+def count_events(cw) -> int:
+    with reading(cw.engine) as session:
+        return session.scalar(select(func.count()).select_from(Event))
