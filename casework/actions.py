@@ -34,9 +34,8 @@ def perform(cw: Casework, actor: Actor, number: str, body: object, *,
     afterwards."""
     if not isinstance(body, dict):
         raise Invalid({"body": "expected a JSON object"})
-    unknown = sorted(set(body) - BODY_KEYS)
-    if unknown:
-        raise Invalid({name: "unknown field" for name in unknown})
+    if not BODY_KEYS.issuperset(body):
+        raise Invalid({name: "unknown field" for name in sorted(set(body) - BODY_KEYS)})
     action = body.get("action")
     if not isinstance(action, str) or action not in cw.workflow.actions:
         raise Invalid({"action": "must be one of: " + ", ".join(cw.workflow.actions)})
@@ -96,26 +95,34 @@ def planned_event(cw, actor: Actor, case: Case | CaseRow, action: str, body: dic
     fields = _fields(lookups, spec.needs, body)
     to_level, to_status = lookups.next_state(case.level, case.status, action,
                                              fields.get("target_level"), case.version)
-    deadline = _deadline(cw, case, action, to_level, fields, now)
+    due_at, warn_at = _deadline(cw, case, action, to_level, fields, now)
     met = None
     if action in ("resolve", "refer"):
         met = case.due_at is None or now <= case.due_at
-    data = {key: value for key, value in fields.items() if key != "note"}
+    note = fields.pop("note", "")
     return event_values(
         case, action=action, actor=actor, at=now, to_level=to_level, to_status=to_status,
-        deadline=deadline, note=fields.get("note", ""), data=data, deadline_met=met)
+        due_at=due_at, warn_at=warn_at, note=note, data=fields, deadline_met=met)
 
 
-def _deadline(cw, case: Case, action: str, to_level: str, fields: dict, now: datetime):
-    current = current_deadline(case)
+def _deadline(cw, case: Case | CaseRow, action: str, to_level: str, fields: dict,
+              now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The event's (due_at, warn_at): a new level's deadline, or the one in force, moved by an
+    extension or by the time a case waited."""
+    deadline = None
     if to_level != case.level or action == "reopen":
-        return level_deadline(cw.workflow, cw.calendar, level=to_level, urgency=case.urgency,
-                              entered_at=now)
-    if action == "extend" and current:
-        return extend_deadline(cw.calendar, current, working_days=fields["days"])
-    if action == "resume" and current and case.waiting_since:
-        return shift_deadline(current, now - case.waiting_since)
-    return current
+        deadline = level_deadline(cw.workflow, cw.calendar, level=to_level,
+                                  urgency=case.urgency, entered_at=now)
+    elif case.due_at is None:
+        return None, None
+    elif action == "extend":
+        deadline = extend_deadline(cw.calendar, current_deadline(case),
+                                   working_days=fields["days"])
+    elif action == "resume" and case.waiting_since:
+        deadline = shift_deadline(current_deadline(case), now - case.waiting_since)
+    if deadline is None:
+        return case.due_at, case.warn_at or case.due_at  # current_deadline's, without building it
+    return deadline.due_at, deadline.warn_at
 
 
 class _Lookups:

@@ -11,10 +11,11 @@ so rows are stored and read exactly as the ORM stores and reads them, on SQLite 
 
 from __future__ import annotations
 
-import weakref
+import functools
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import JSON, Engine, bindparam, select
 from sqlalchemy.engine import Dialect
 
 from casework.db import UTCDateTime
@@ -22,27 +23,35 @@ from casework.models import Case, Event
 
 CASES = Case.__table__
 EVENTS = Event.__table__
-# What an action reads of a case: what its checks, its deadline and its projection need, and
-# the number the caller goes on with.  Not the petition itself.
-CASE_COLUMNS = ("id", "number", "village_code", "urgency", "level", "status",
-                "entered_level_at", "due_at", "warn_at", "warning", "overdue", "extended",
-                "waiting_since", "concluded_at", "last_event_seq", "last_event_at", "version")
 EVENT_COLUMNS = tuple(column.name for column in EVENTS.columns if column.name != "id")
 
 
+@dataclass(slots=True, eq=False)
 class CaseRow:
-    """The columns of a case an action needs, as read by the driver: plain attributes, not
-    tracked by any session (nothing is flushed from it)."""
+    """What an action reads of a case: what its checks, its deadline and its projection need,
+    and the number the caller goes on with, not the petition itself.  Plain attributes in the
+    order of the SELECT, not tracked by any session (nothing is flushed from it)."""
 
-    __slots__ = CASE_COLUMNS
+    id: int
+    number: str
+    village_code: str
+    urgency: str
+    level: str
+    status: str
+    entered_level_at: datetime
+    due_at: datetime | None
+    warn_at: datetime | None
+    warning: bool
+    overdue: bool
+    extended: bool
+    waiting_since: datetime | None
+    concluded_at: datetime | None
+    last_event_seq: int
+    last_event_at: datetime
+    version: int
 
-    def __init__(self, values) -> None:
-        setter = CaseRow.__setattr__
-        for name, value in zip(CASE_COLUMNS, values, strict=True):
-            setter(self, name, value)
 
-    def __repr__(self) -> str:
-        return f"CaseRow(number={self.number!r}, version={self.version!r})"
+CASE_COLUMNS = tuple(CaseRow.__dataclass_fields__)
 
 
 class Statement:
@@ -75,8 +84,10 @@ class Statements:
         self.case_by_number = Statement(
             select(*(CASES.c[name] for name in CASE_COLUMNS))
             .where(CASES.c.number == bindparam("number")), dialect, ())
-        self.case_results = tuple(_result_processor(CASES.c[name].type, dialect)
-                                  for name in CASE_COLUMNS)
+        # (position, processor) of the columns whose driver values need converting
+        self.case_results = tuple(
+            (index, process) for index, name in enumerate(CASE_COLUMNS)
+            if (process := _result_processor(CASES.c[name].type, dialect)) is not None)
         self.insert_event = Statement(EVENTS.insert(), dialect, EVENT_COLUMNS)
         self._updates: dict[tuple[str, ...], Statement] = {}
 
@@ -92,52 +103,73 @@ class Statements:
         return statement
 
 
-_STATEMENTS: weakref.WeakKeyDictionary[Dialect, Statements] = weakref.WeakKeyDictionary()
-
-
 def statements(dialect: Dialect) -> Statements:
-    found = _STATEMENTS.get(dialect)
+    """The statements of ``dialect``, compiled at its first action (kept on the dialect, which
+    lives as long as its engine)."""
+    found = dialect.__dict__.get("_casework_statements")
     if found is None:
-        found = _STATEMENTS[dialect] = Statements(dialect)
+        found = dialect.__dict__["_casework_statements"] = Statements(dialect)
     return found
 
 
-# -- UTCDateTime on SQLite ---------------------------------------------------------------------
+# -- conversions ---------------------------------------------------------------------------
 # SQLAlchemy turns an aware datetime into SQLite's text through three Python functions and a
-# %-format of a dict (~2 us), four times an action.  These do the same in one step; they are
-# used only when they give exactly SQLAlchemy's values for the samples below (checked once per
-# dialect), so a change of storage format falls back to SQLAlchemy's own processors.
+# %-format of a dict (~2 us), four times an action, and most events carry an empty ``data``
+# that json.dumps takes ~1 us for.  The functions below do the same in one step, and remember
+# recent datetimes (the deadlines of a day's cases are the same few instants; an action's time
+# is both the event's and the case's).  They are used only when they give exactly SQLAlchemy's
+# values for the samples below (checked once per dialect); otherwise SQLAlchemy's own are.
+
+@functools.lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must carry a zone")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_datetime(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+00:00")
+
 
 def _sqlite_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the database; times must carry a zone")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return None if value is None else _utc_text(value)
 
 
 def _sqlite_datetime(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return None if text is None else _utc_datetime(text)
 
 
-SAMPLES = (datetime(2026, 3, 2, 9, 30, 1, 5, tzinfo=timezone(timedelta(hours=8))),
-           datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
-           datetime(2100, 1, 1, tzinfo=UTC), None)
+SAMPLES = {
+    UTCDateTime: (datetime(2026, 3, 2, 9, 30, 1, 5, tzinfo=timezone(timedelta(hours=8))),
+                  datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+                  datetime(2100, 1, 1, tzinfo=UTC), None),
+    JSON: ({}, {"outcome": "mediated"}, {"天": [1, None]}),
+}
 
 
 def _bind_processor(type_, dialect: Dialect):
     process = type_.dialect_impl(dialect).bind_processor(dialect)
-    if (isinstance(type_, UTCDateTime) and dialect.name == "sqlite" and process is not None
-            and all(process(value) == _sqlite_text(value) for value in SAMPLES)):
-        return _sqlite_text
-    return process
+    if process is None:
+        return None
+    if isinstance(type_, UTCDateTime) and dialect.name == "sqlite":
+        fast = _sqlite_text
+    elif isinstance(type_, JSON) and not type_.none_as_null:
+        def fast(value, process=process):
+            return "{}" if value == {} else process(value)
+    else:
+        return process
+    samples = SAMPLES[UTCDateTime if isinstance(type_, UTCDateTime) else JSON]
+    return fast if all(fast(value) == process(value) for value in samples) else process
 
 
 def _result_processor(type_, dialect: Dialect):
     process = type_.dialect_impl(dialect).result_processor(dialect, None)
-    bind = _bind_processor(type_, dialect)
-    if bind is _sqlite_text and all(
-            process(bind(value)) == _sqlite_datetime(bind(value)) for value in SAMPLES):
+    if _bind_processor(type_, dialect) is _sqlite_text and all(
+            process(text) == _sqlite_datetime(text)
+            for text in map(_sqlite_text, SAMPLES[UTCDateTime])):
         return _sqlite_datetime
     return process
 
@@ -183,8 +215,12 @@ class DriverTransaction:
                                   st.case_by_number.params({"number": number})).fetchone()
         if row is None:
             return None
-        return CaseRow([value if process is None or value is None else process(value)
-                        for process, value in zip(st.case_results, row, strict=True)])
+        values = list(row)
+        for index, process in st.case_results:
+            value = values[index]
+            if value is not None:
+                values[index] = process(value)
+        return CaseRow(*values)
 
     def update_case(self, case_id: int, version: int, changed: dict) -> int:
         """Set ``changed`` on the case if it is still at ``version``; the rows updated."""

@@ -15,13 +15,13 @@ from casework.deadlines import Deadline
 from casework.driver import CaseRow, DriverTransaction
 from casework.errors import Invalid, StaleVersion
 from casework.models import Case, Event
-from casework.projection import PROJECTED, project, project_row, projected_columns
+from casework.projection import assignments, project, projected_columns
 
 
 def event_values(
     case: Case | None, *, action: str, actor: Actor, at: datetime, to_level: str,
-    to_status: str, deadline: Deadline | None, note: str = "", data: dict | None = None,
-    deadline_met: bool | None = None, village_code: str | None = None,
+    to_status: str, due_at: datetime | None, warn_at: datetime | None, note: str = "",
+    data: dict | None = None, deadline_met: bool | None = None, village_code: str | None = None,
 ) -> dict:
     """The column values of the next event of ``case`` (or of the first event of a new case
     when ``case`` is None), as a plain dict: what the driver path inserts."""
@@ -38,16 +38,17 @@ def event_values(
         "at": at,
         "note": note,
         "data": data or {},
-        "due_at": deadline.due_at if deadline else None,
-        "warn_at": deadline.warn_at if deadline else None,
+        "due_at": due_at,
+        "warn_at": warn_at,
         "deadline_met": deadline_met,
         "village_code": case.village_code if case else village_code,
     }
 
 
-def new_event(case: Case | None, **kwargs) -> Event:
+def new_event(case: Case | None, *, deadline: Deadline | None, **kwargs) -> Event:
     """The next event of ``case`` as an ``Event`` (for the ORM paths: intake, scan, views)."""
-    return Event(**event_values(case, **kwargs))
+    return Event(**event_values(case, due_at=deadline.due_at if deadline else None,
+                                warn_at=deadline.warn_at if deadline else None, **kwargs))
 
 
 def current_deadline(case: Case) -> Deadline | None:
@@ -62,9 +63,8 @@ def changes(case, event: dict) -> dict:
     if event["at"] < case.last_event_at:
         # Reports replay a case's events up to a moment; that needs them in time order.
         raise Invalid({"at": "a case's events cannot be dated before its last event"})
-    before = projected_columns(case)
-    after = project_row(before, event)
-    return {name: after[name] for name in PROJECTED if after[name] != before[name]}
+    return {name: value for name, value in assignments(event).items()
+            if getattr(case, name) != value}
 
 
 def append(session: Session, case: Case, event: Event) -> Event:

@@ -30,13 +30,17 @@ def project(state: dict[str, Any], event: Event) -> dict[str, Any]:
 
 
 def project_row(state: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
-    """The case's projected columns after the event whose column values are ``event``: the one
-    fold of the engine, whichever way the event is held."""
-    new = dict(state)
+    """The case's projected columns after the event whose column values are ``event``."""
+    return {**state, **assignments(event)}
+
+
+def assignments(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The projected columns the event (its column values) sets, and their new values: the one
+    fold of the engine; every other column keeps its value."""
     at = event["at"]
-    new.update(level=event["to_level"], status=event["to_status"], due_at=event["due_at"],
-               warn_at=event["warn_at"], last_event_seq=event["seq"], last_event_at=at,
-               version=event["seq"])
+    new = {"level": event["to_level"], "status": event["to_status"], "due_at": event["due_at"],
+           "warn_at": event["warn_at"], "last_event_seq": event["seq"], "last_event_at": at,
+           "version": event["seq"]}
     if event["from_level"] != event["to_level"]:
         # A new level starts a new clock: flags, the one extension and any wait belong to the
         # level the case left.
@@ -49,9 +53,9 @@ def project_row(state: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str,
         new["overdue"] = True
     elif action in ("extend", "resume", "reopen"):
         # The deadline moved: what the scan flagged belongs to the old one.
-        new.update(warning=False, overdue=False)
-        new["extended"] = new.get("extended", False) or action == "extend"
-        new["waiting_since"] = None
+        new.update(warning=False, overdue=False, waiting_since=None)
+        if action == "extend":
+            new["extended"] = True
     elif action == "wait":
         new["waiting_since"] = at
     if action in CONCLUDING:
