@@ -3,6 +3,8 @@ in for: the same rows, byte for byte, and the same refusals."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from casework.db import reading, writing
 from casework.errors import Invalid, StaleVersion
 from casework.intake import case_by_number, receive
 from casework.models import Event
+from casework.projection import PROJECTED, replay
 
 T0 = datetime(2026, 9, 29, 2, 0, 0, 123456, tzinfo=UTC)
 # (who, action, fields, minutes after T0): every kind of change of the projection.
@@ -94,3 +97,52 @@ def test_an_event_dated_before_the_last_one_is_refused_and_nothing_is_written(cw
         "at": "a case's events cannot be dated before its last event"}
     with reading(cw.engine) as session:
         assert session.execute(select(func.count()).select_from(Event)).scalar_one() == 1
+
+
+def test_actions_from_many_threads_lose_no_update(cw, people):
+    """Threads noting the same case at once: each note is either written under the version it
+    read or refused as stale, never lost; the row stays the replay of its events."""
+    case = receive(cw, people["operator"], petition(), now=T0)
+    written = []
+
+    def cadre(n: int) -> None:
+        for i in range(8):
+            while True:
+                with reading(cw.engine) as session:
+                    version = case_by_number(session, case.number).version
+                try:
+                    perform(cw, people["village_a1"], case.number,
+                            {"action": "note", "version": version, "note": f"{n}-{i}"},
+                            now=T0 + timedelta(minutes=1))
+                except StaleVersion:
+                    continue
+                written.append((n, i))
+                break
+
+    threads = [threading.Thread(target=cadre, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(written) == 32
+    with reading(cw.engine) as session:
+        row = case_by_number(session, case.number)
+        events = session.execute(select(Event).where(Event.case_id == row.id)).scalars().all()
+        assert row.version == len(events) == 33
+        assert sorted(e.seq for e in events) == list(range(1, 34))
+        assert replay(events) == {name: getattr(row, name) for name in PROJECTED}
+
+
+def test_disposing_the_engine_closes_the_connection_actions_keep(cw, people):
+    if cw.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite connections are kept between actions")
+    case = receive(cw, people["operator"], petition(), now=T0)
+    perform(cw, people["village_a1"], case.number,
+            {"action": "note", "version": case.version, "note": "n"}, now=T0)
+    kept = driver._kept(cw.engine).connections
+    assert len(kept) == 1
+    connection = kept[0].driver_connection
+    cw.engine.dispose()
+    assert kept == []
+    with pytest.raises(sqlite3.ProgrammingError):
+        connection.execute("SELECT 1")
