@@ -23,6 +23,7 @@ from pathlib import Path
 from bench.actions import (
     INSERT_EVENT,
     NOTE,
+    PICK,
     SELECT_CASE,
     UPDATE_NOTE,
     _stamp,
@@ -183,8 +184,7 @@ def _raw_note(connection, number: str, actor, i: int, users: dict[str, int]) -> 
     execute("BEGIN IMMEDIATE")
     clocks.append(clock())
     row = execute(SELECT_CASE, (number,)).fetchone()
-    case_id, village, level, status = row[0], row[10], row[11], row[12]
-    due, warn, version = row[15], row[16], row[24]
+    case_id, village, level, status, due, warn, version = PICK(row)
     clocks.append(clock())
     new = version + 1
     if execute(UPDATE_NOTE, (new, at, new, case_id, version)).rowcount != 1:
@@ -192,7 +192,7 @@ def _raw_note(connection, number: str, actor, i: int, users: dict[str, int]) -> 
     clocks.append(clock())
     execute(INSERT_EVENT, (case_id, new, "note", level, status, level, status,
                            users[actor.username], actor.username, at, NOTE, "{}", due, warn,
-                           village))
+                           None, village))
     clocks.append(clock())
     execute("COMMIT")
     clocks.append(clock())
