@@ -31,7 +31,11 @@ MAX_EXTENSION_DAYS = 30  # a month of working days; longer than that is a new pl
 def perform(cw: Casework, actor: Actor, number: str, body: object, *,
             now: datetime | None = None) -> Case | CaseRow:
     """Take the action the API body names on case ``number`` for ``actor``; the case as it is
-    afterwards."""
+    afterwards (a ``CaseRow`` of the columns an action reads, or the ORM ``Case``).
+
+    The body is checked before any transaction; the case is read, checked and written on the
+    driver (casework/driver.py: three compiled statements, no Session), except for an action
+    that notifies someone, which goes through a Session for its outbox rows."""
     if not isinstance(body, dict):
         raise Invalid({"body": "expected a JSON object"})
     if not BODY_KEYS.issuperset(body):

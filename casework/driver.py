@@ -198,14 +198,13 @@ def _kept(engine: Engine) -> _Kept:
     if kept is None:
         kept = engine.__dict__["_casework_kept"] = _Kept(engine)
         _ALL_KEPT.add(kept)
-
-        @event.listens_for(engine, "engine_disposed")
-        def _release(_engine) -> None:
-            # closed now: they belong to the pool just disposed
-            while kept.connections:
-                kept.connections.pop().invalidate()
-
+        event.listen(engine, "engine_disposed", lambda _engine: _release(kept.connections))
     return kept
+
+
+def _release(connections: list) -> None:
+    while connections:
+        connections.pop().invalidate()  # closed now: it belongs to a pool that is gone
 
 
 def _forget_after_fork() -> None:

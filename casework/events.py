@@ -1,5 +1,9 @@
 """The one way a case changes: append an event and project it onto the row, in one transaction,
-under the case's version (two cadres escalating at once give one escalation)."""
+under the case's version (two cadres escalating at once give one escalation).
+
+Two ways to write it, the same rows: ``append`` on an ORM session (intake, the scan, views, the
+ledger import) and ``append_row`` on the driver path of ``actions.perform`` (casework/driver.py);
+tests/integration/test_action_driver.py checks that they store the same bytes."""
 
 from __future__ import annotations
 
