@@ -11,6 +11,7 @@ so rows are stored and read exactly as the ORM stores and reads them, on SQLite 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import weakref
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import JSON, Engine, bindparam, event, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from casework.db import UTCDateTime
@@ -85,6 +87,7 @@ class Statements:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.sqlite = dialect.name == "sqlite"
+        self.dbapi_error = dialect.loaded_dbapi.Error
         self.case_by_number = Statement(
             select(*(CASES.c[name] for name in CASE_COLUMNS))
             .where(CASES.c.number == bindparam("number")), dialect, ())
@@ -221,7 +224,10 @@ class DriverTransaction:
 
     SQLite: ``BEGIN IMMEDIATE`` as in casework.db (a deferred transaction that later writes
     fails at once with SQLITE_BUSY under concurrency).  PostgreSQL: the driver opens the
-    transaction at the first statement; the versioned UPDATE guards the read-modify-write."""
+    transaction at the first statement; the versioned UPDATE guards the read-modify-write.
+    The driver's errors are raised as SQLAlchemy's (``OperationalError`` and so on, parameters
+    hidden), as on every other path: the web app answers a locked or unreachable database with
+    503, not 500."""
 
     __slots__ = ("_engine", "_kept", "_pooled", "driver", "statements")
 
@@ -239,7 +245,7 @@ class DriverTransaction:
                 self._pooled = engine.raw_connection()
             self.driver = self._pooled.driver_connection
             try:
-                self.driver.execute("BEGIN IMMEDIATE")
+                self._execute("BEGIN IMMEDIATE")
             except BaseException:
                 self._pooled.close()
                 raise
@@ -253,12 +259,14 @@ class DriverTransaction:
         pooled, kept, keep = self._pooled, self._kept, False
         try:
             if kind is not None:
-                self.driver.rollback()
+                # the error on its way out says more; the pool discards a broken connection
+                with contextlib.suppress(self.statements.dbapi_error):
+                    self.driver.rollback()
             elif kept is None:
-                self.driver.commit()
+                self._execute(None)
             else:
                 # sqlite3's commit() prepares its COMMIT anew each time; this one is cached
-                self.driver.execute("COMMIT")
+                self._execute("COMMIT")
                 keep = len(kept.connections) < kept.limit
         finally:
             if keep:
@@ -266,10 +274,19 @@ class DriverTransaction:
             else:
                 pooled.close()  # back to the pool, which rolls back anything left
 
+    def _execute(self, sql: str | None, params=()):
+        """The driver's ``execute`` (``commit`` for None), its errors as SQLAlchemy's."""
+        try:
+            return self.driver.commit() if sql is None else self.driver.execute(sql, params)
+        except self.statements.dbapi_error as exc:
+            raise DBAPIError.instance(sql, None, exc, self.statements.dbapi_error,
+                                      hide_parameters=True,
+                                      dialect=self.statements.dialect) from exc
+
     def case_by_number(self, number: str) -> CaseRow | None:
         st = self.statements
-        row = self.driver.execute(st.case_by_number.sql,
-                                  st.case_by_number.params({"number": number})).fetchone()
+        row = self._execute(st.case_by_number.sql,
+                            st.case_by_number.params({"number": number})).fetchone()
         if row is None:
             return None
         values = list(row)
@@ -283,8 +300,8 @@ class DriverTransaction:
         """Set ``changed`` on the case if it is still at ``version``; the rows updated."""
         statement = self.statements.update_case(tuple(changed))
         values = {**changed, "_id": case_id, "_version": version}
-        return self.driver.execute(statement.sql, statement.params(values)).rowcount
+        return self._execute(statement.sql, statement.params(values)).rowcount
 
     def insert_event(self, event: dict) -> None:
         statement = self.statements.insert_event
-        self.driver.execute(statement.sql, statement.params(event))
+        self._execute(statement.sql, statement.params(event))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import petition
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from casework import driver
 from casework.actions import apply_action, perform
@@ -146,3 +147,28 @@ def test_disposing_the_engine_closes_the_connection_actions_keep(cw, people):
     assert kept == []
     with pytest.raises(sqlite3.ProgrammingError):
         connection.execute("SELECT 1")
+
+
+def test_a_locked_database_is_sqlalchemys_operational_error_and_nothing_is_written(
+        cw, people):
+    """The web app answers sqlalchemy's OperationalError with 503; a raw sqlite3 error would
+    be a 500."""
+    if cw.engine.dialect.name != "sqlite":
+        pytest.skip("a write lock held by another connection is SQLite's")
+    case = receive(cw, people["operator"], petition(), now=T0)
+    perform(cw, people["village_a1"], case.number,
+            {"action": "note", "version": case.version, "note": "n"}, now=T0)
+    driver._kept(cw.engine).connections[0].driver_connection.execute("PRAGMA busy_timeout=50")
+    blocker = sqlite3.connect(cw.engine.url.database, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError):
+            perform(cw, people["village_a1"], case.number,
+                    {"action": "note", "version": case.version + 1, "note": "n"}, now=T0)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with reading(cw.engine) as session:
+        assert case_by_number(session, case.number).version == case.version + 1
+    perform(cw, people["village_a1"], case.number,
+            {"action": "note", "version": case.version + 1, "note": "n"}, now=T0)
