@@ -10,7 +10,7 @@
                              --database sqlite:///bench/data/province.db
     python -m bench province         # reports and the scan on a generated province
     python -m bench profile          # where the engine's time goes on the action path
-    python -m bench profile --what-if  # what leaner write paths would gain (nothing is edited)
+    python -m bench profile --steps  # a note action step by step, engine against the raw floor
 
 Generated histories are kept in bench/data/ (git-ignored) and reused; --regenerate rebuilds.
 Full-size runs update their own parts of bench/RESULTS.md (``--output FILE`` for another file);
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-idle", type=float, default=0, metavar="MINUTES",
                         help="first wait up to MINUTES for the 1-minute load average to fall "
                              "below 1 (on a shared machine)")
-    parser.add_argument("--what-if", action="store_true",
-                        help="profile: measure leaner variants of the write path (bench/whatif.py)")
+    parser.add_argument("--steps", action="store_true",
+                        help="profile: time each step of a note action against the raw floor")
     args = parser.parse_args(argv)
     quiet_logs()
     sizes = dict(QUICK if args.quick else FULL)
@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.what == "profile":
         workloads = tuple(args.workload or ("note", "mix"))
-        if args.what_if:
-            from bench.whatif import what_if
-            what_if(cases=min(sizes["cases"], 1000), workloads=workloads)
+        if args.steps:
+            from bench.profile import steps
+            steps(cases=min(sizes["cases"], 1000), actions=sizes["notes"])
         else:
             from bench.profile import profile
             profile(cases=min(sizes["cases"], 1000), workloads=workloads)

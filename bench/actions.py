@@ -4,8 +4,9 @@ The raw floor is the same work with nothing on top: Python's ``sqlite3`` with Ca
 connection settings (WAL, synchronous=NORMAL, busy_timeout=5000, foreign_keys=ON), and per action
 ``BEGIN IMMEDIATE``, the SELECT of the case row by number, ``UPDATE cases SET <the changed
 columns> WHERE id=? AND version=?`` (rowcount checked), ``INSERT INTO events (...)`` and
-``COMMIT`` -- the statements the engine sends (seen with ``engine.echo = True``), with the values
-the engine would compute given as constants.
+``COMMIT`` -- the statements the engine sends (its driver path, casework/driver.py: the same SQL
+text, checked before each raw run), with the values the engine would compute given as constants
+(its times formatted before the timed loop).
 
 Both run in the same process, on copies of one prepared database, in alternating order; each
 workload is repeated and the median rates are compared.  Workloads:
@@ -20,6 +21,7 @@ workload is repeated and the median rates are compared.  Workloads:
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,8 +40,8 @@ from casework.access import Actor
 from casework.actions import perform
 from casework.areas import add_area
 from casework.db import writing
+from casework.driver import CASE_COLUMNS, statements
 from casework.intake import receive_validated
-from casework.models import Case
 from casework.schemas import CaseCreate, parse
 from casework.timing import level_deadline
 from casework.users import actor_of, add_user
@@ -53,13 +55,14 @@ NOTE = "已与当事人电话沟通，约定下周再次回访"
 INTAKE_AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ACTIONS_FROM = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 
-CASE_COLUMNS = ", ".join(f"cases.{c.name}" for c in Case.__table__.columns)
-SELECT_CASE = f"SELECT {CASE_COLUMNS} \nFROM cases \nWHERE cases.number = ?"
+# What an action reads of a case (casework.driver.CaseRow), and where in the row.
+SELECT_CASE = (f"SELECT {', '.join(f'cases.{name}' for name in CASE_COLUMNS)} \nFROM cases "
+               "\nWHERE cases.number = ?")
+PICK = operator.itemgetter(*(CASE_COLUMNS.index(name) for name in (
+    "id", "village_code", "level", "status", "due_at", "warn_at", "version")))
 EVENT_COLUMNS = ("case_id, seq, action, from_level, from_status, to_level, to_status, actor_id, "
-                 "actor, at, note, data, due_at, warn_at, village_code")
-INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 15)})"
-EVENT_COLUMNS_MET = EVENT_COLUMNS.replace("village_code", "deadline_met, village_code")
-INSERT_EVENT_MET = f"INSERT INTO events ({EVENT_COLUMNS_MET}) VALUES ({', '.join('?' * 16)})"
+                 "actor, at, note, data, due_at, warn_at, deadline_met, village_code")
+INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
 UPDATE_NOTE = ("UPDATE cases SET last_event_seq=?, last_event_at=?, version=? "
                "WHERE cases.id = ? AND cases.version = ?")
 UPDATE_STATUS = ("UPDATE cases SET status=?, last_event_seq=?, last_event_at=?, version=? "
@@ -216,6 +219,7 @@ def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
     # What the engine computes for an escalation (a new level's deadline), worked out before
     # the timed loop: the floor is the database work, the values may be fixed.
     cw = open_casework(path)
+    _check_statements(cw)
     deadlines = {}
     for i, (_number, action, _actor) in enumerate(plan):
         if action == "escalate":
@@ -225,14 +229,14 @@ def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
     cw.engine.dispose()
     data = {"note": "{}", "accept": "{}", "escalate": "{}",
             "resolve": json.dumps({"outcome": "mediated"})}
+    pick = PICK
 
     def step(i: int) -> None:
         number, action, actor = plan[i]
         at = stamps[i]
         execute("BEGIN IMMEDIATE")
         row = execute(SELECT_CASE, (number,)).fetchone()
-        case_id, village, level, status = row[0], row[10], row[11], row[12]
-        due, warn, version = row[15], row[16], row[24]
+        case_id, village, level, status, due, warn, version = pick(row)
         new = version + 1
         to_level, to_status = level, status
         if action == "note":
@@ -251,18 +255,31 @@ def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
         if cursor.rowcount != 1:
             execute("ROLLBACK")
             raise RuntimeError(f"stale version on {number}")
-        values = (case_id, new, action, level, status, to_level, to_status,
-                  users[actor.username], actor.username, at, BODIES[action].get("note", ""),
-                  data[action], due, warn)
-        if action == "resolve":
-            execute(INSERT_EVENT_MET, (*values, 1, village))
-        else:
-            execute(INSERT_EVENT, (*values, village))
+        execute(INSERT_EVENT, (case_id, new, action, level, status, to_level, to_status,
+                               users[actor.username], actor.username, at,
+                               BODIES[action].get("note", ""), data[action], due, warn,
+                               1 if action == "resolve" else None, village))
         execute("COMMIT")
 
     rates = _rates(step, len(plan), warmup)
     connection.close()
     return rates
+
+
+def _check_statements(cw) -> None:
+    """The raw floor must send the engine's SQL, word for word."""
+    engine = statements(cw.engine.dialect)
+    ours = {SELECT_CASE: engine.case_by_number.sql, INSERT_EVENT: engine.insert_event.sql}
+    for sql, columns in ((UPDATE_NOTE, ("last_event_seq", "last_event_at", "version")),
+                         (UPDATE_STATUS, ("status", "last_event_seq", "last_event_at", "version")),
+                         (UPDATE_LEVEL, ("level", "status", "due_at", "warn_at", "last_event_seq",
+                                         "last_event_at", "version", "entered_level_at")),
+                         (UPDATE_CONCLUDE, ("status", "last_event_seq", "last_event_at",
+                                            "version", "concluded_at"))):
+        ours[sql] = engine.update_case(columns).sql
+    for raw_sql, engine_sql in ours.items():
+        if raw_sql != engine_sql:
+            raise RuntimeError(f"the raw floor no longer sends the engine's SQL: {engine_sql!r}")
 
 
 def check_same(engine_db: Path, raw_db: Path) -> None:

@@ -1,20 +1,43 @@
-"""Where the engine's time goes on the action path (``python -m bench profile``).
+"""Where the engine's time goes on the action path.
 
-A small sampling profiler (SIGPROF, every millisecond of CPU): unlike cProfile it adds little
-overhead, so the shares are those of a normal run.  Shares are of all samples of the timed loop,
-inclusive (a function and what it calls) for casework's own functions, and self time for the
-rest, grouped by file:function.
+``python -m bench profile``: a small sampling profiler (SIGPROF, every millisecond of CPU):
+unlike cProfile it adds little overhead, so the shares are those of a normal run.  Shares are of
+all samples of the timed loop, inclusive (a function and what it calls) for casework's own
+functions, and self time for the rest, grouped by file:function.
+
+``python -m bench profile --steps``: the note action cut into its steps, engine against the raw
+floor, interleaved action by action on copies of one database; the median of each step.  The
+engine's steps are those of ``casework.actions.perform`` on the driver path, called one by one
+(the same functions, in the same order); the raw ones those of ``bench.actions.run_raw``.
 """
 
 from __future__ import annotations
 
 import collections
 import signal
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
-from bench.actions import mix_plan, note_plan, prepare, run_engine
-from bench.common import DATA, copy_db, say
+from bench.actions import (
+    INSERT_EVENT,
+    NOTE,
+    PICK,
+    SELECT_CASE,
+    UPDATE_NOTE,
+    _stamp,
+    at_of,
+    mix_plan,
+    note_plan,
+    prepare,
+    run_engine,
+)
+from bench.common import DATA, copy_db, open_casework, raw_connection, say
+from casework.access import check_visible
+from casework.actions import planned_event
+from casework.driver import DriverTransaction
+from casework.events import changes
 
 
 class Sampler:
@@ -71,18 +94,106 @@ def profile(*, cases: int, workloads: tuple[str, ...]) -> None:
                     print(f"  {sampler.share(count)}  {key}")
             print("\nlibrary entry points (inclusive):")
             for key in ("sqlalchemy/orm/session.py:execute", "sqlalchemy/orm/session.py:commit",
-                        "sqlalchemy/orm/context.py:orm_execute_statement",
-                        "sqlalchemy/orm/bulk_persistence.py:orm_execute_statement",
-                        "sqlalchemy/orm/bulk_persistence.py:_do_post_synchronize_evaluate",
-                        "sqlalchemy/orm/bulk_persistence.py:_bulk_insert",
-                        "sqlalchemy/orm/loading.py:instances",
-                        "sqlalchemy/sql/cache_key.py:_generate_cache_key",
-                        "sqlalchemy/sql/operators.py:__eq__",
                         "sqlalchemy/engine/base.py:_execute_context",
-                        "sqlalchemy/engine/default.py:do_execute",
-                        "sqlalchemy/engine/default.py:do_commit",
+                        "sqlalchemy/pool/base.py:checkout",
+                        "sqlalchemy/pool/base.py:_finalize_fairy",
                         "transitions/core.py:trigger"):
                 print(f"  {sampler.share(sampler.inclusive[key])}  {key}")
             print("\nself time, top 15:")
             for key, count in sampler.own.most_common(15):
                 print(f"  {sampler.share(count)}  {key}")
+
+
+def steps(*, cases: int, actions: int) -> None:
+    """Median microseconds of each step of a note action, engine and raw floor interleaved."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=DATA, prefix="steps-") as work:
+        work = Path(work)
+        say(f"steps: preparing {cases} cases ...")
+        prepared = prepare(work / "template.db", cases)
+        copy_db(work / "template.db", work / "engine.db")
+        copy_db(work / "template.db", work / "raw.db")
+        cw = open_casework(work / "engine.db")
+        raw = raw_connection(work / "raw.db")
+        engine_steps: dict[str, list[int]] = collections.defaultdict(list)
+        raw_steps: dict[str, list[int]] = collections.defaultdict(list)
+        warmup = min(500, actions // 10)
+        for i, (number, _action, actor) in enumerate(note_plan(prepared, actions)):
+            timings = (_engine_note(cw, number, actor, i), _raw_note(raw, number, actor, i,
+                                                                      prepared.users))
+            if i >= warmup:
+                for into, taken in zip((engine_steps, raw_steps), timings, strict=True):
+                    for name, nanoseconds in taken.items():
+                        into[name].append(nanoseconds)
+        raw.close()
+        cw.engine.dispose()
+    print(f"\n## note, step by step: median microseconds of {actions - warmup:,} actions "
+          f"(wall clock, engine and raw floor interleaved)\n")
+    for title, taken in (("engine", engine_steps), ("raw floor", raw_steps)):
+        print(f"{title}:")
+        for name, values in taken.items():
+            print(f"  {statistics.median(values) / 1000:7.2f}  {name}")
+
+
+def _marks(names: tuple[str, ...], clocks: list[int]) -> dict[str, int]:
+    taken = {name: clocks[k + 1] - clocks[k] for k, name in enumerate(names)}
+    taken["total"] = clocks[-1] - clocks[0]
+    return taken
+
+
+ENGINE_STEPS = ("connection + BEGIN IMMEDIATE", "SELECT the case row", "visible, version",
+                "checks + the event's values", "the changed columns", "UPDATE", "INSERT event",
+                "COMMIT + keep the connection")
+
+
+def _engine_note(cw, number: str, actor, i: int) -> dict[str, int]:
+    clock = time.perf_counter_ns
+    body = {"action": "note", "version": 0, "note": NOTE}
+    clocks = [clock()]
+    tx = DriverTransaction(cw.engine)
+    tx.__enter__()
+    clocks.append(clock())
+    case = tx.case_by_number(number)
+    clocks.append(clock())
+    check_visible(cw.workflow, actor, case)
+    body["version"] = case.version
+    clocks.append(clock())
+    event = planned_event(cw, actor, case, "note", body, now=at_of(i))
+    clocks.append(clock())
+    changed = changes(case, event)
+    clocks.append(clock())
+    if tx.update_case(case.id, case.version, changed) != 1:
+        raise RuntimeError(f"stale version on {number}")
+    clocks.append(clock())
+    tx.insert_event(event)
+    for name, value in changed.items():
+        setattr(case, name, value)
+    clocks.append(clock())
+    tx.__exit__(None, None, None)
+    clocks.append(clock())
+    return _marks(ENGINE_STEPS, clocks)
+
+
+RAW_STEPS = ("BEGIN IMMEDIATE", "SELECT the case row", "UPDATE", "INSERT event", "COMMIT")
+
+
+def _raw_note(connection, number: str, actor, i: int, users: dict[str, int]) -> dict[str, int]:
+    clock, execute = time.perf_counter_ns, connection.execute
+    at = _stamp(at_of(i))  # run_raw makes these before its timed loop
+    clocks = [clock()]
+    execute("BEGIN IMMEDIATE")
+    clocks.append(clock())
+    row = execute(SELECT_CASE, (number,)).fetchone()
+    case_id, village, level, status, due, warn, version = PICK(row)
+    clocks.append(clock())
+    new = version + 1
+    if execute(UPDATE_NOTE, (new, at, new, case_id, version)).rowcount != 1:
+        raise RuntimeError(f"stale version on {number}")
+    clocks.append(clock())
+    execute(INSERT_EVENT, (case_id, new, "note", level, status, level, status,
+                           users[actor.username], actor.username, at, NOTE, "{}", due, warn,
+                           None, village))
+    clocks.append(clock())
+    execute("COMMIT")
+    clocks.append(clock())
+    return _marks(RAW_STEPS, clocks)

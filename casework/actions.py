@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from casework.access import Actor, allowed_actions, may_act
+from casework.access import Actor, allowed_actions, check_visible, may_act
 from casework.bootstrap import Casework
 from casework.cases import visible_case, whole_number
 from casework.db import utcnow, writing
 from casework.deadlines import extend_deadline, shift_deadline
-from casework.errors import Forbidden, IllegalTransition, Invalid, StaleVersion
-from casework.events import append, current_deadline, new_event
-from casework.models import Case
+from casework.driver import CaseRow, DriverTransaction
+from casework.errors import Forbidden, IllegalTransition, Invalid, NotFound, StaleVersion
+from casework.events import append, append_row, current_deadline, event_values
+from casework.models import Case, Event
 from casework.notify import notify_event
+from casework.notify.queue import NOTIFYING, channels
 from casework.schemas import CONTROL
 from casework.timing import level_deadline
+from casework.workflow import Workflow
 
 FIELDS = ("note", "outcome", "agency", "target_level", "reason", "days", "satisfaction")
 BODY_KEYS = {"action", "version", *FIELDS}
@@ -26,33 +29,63 @@ MAX_EXTENSION_DAYS = 30  # a month of working days; longer than that is a new pl
 
 
 def perform(cw: Casework, actor: Actor, number: str, body: object, *,
-            now: datetime | None = None) -> Case:
-    """Take the action the API body names on case ``number`` for ``actor``."""
+            now: datetime | None = None) -> Case | CaseRow:
+    """Take the action the API body names on case ``number`` for ``actor``; the case as it is
+    afterwards (a ``CaseRow`` of the columns an action reads, or the ORM ``Case``).
+
+    The body is checked before any transaction; the case is read, checked and written on the
+    driver (casework/driver.py: three compiled statements, no Session), except for an action
+    that notifies someone, which goes through a Session for its outbox rows."""
     if not isinstance(body, dict):
         raise Invalid({"body": "expected a JSON object"})
-    unknown = sorted(set(body) - BODY_KEYS)
-    if unknown:
-        raise Invalid({name: "unknown field" for name in unknown})
+    if not BODY_KEYS.issuperset(body):
+        raise Invalid({name: "unknown field" for name in sorted(set(body) - BODY_KEYS)})
     action = body.get("action")
     if not isinstance(action, str) or action not in cw.workflow.actions:
         raise Invalid({"action": "must be one of: " + ", ".join(cw.workflow.actions)})
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise Invalid({"version": "required: the version of the case you are looking at"})
-    with writing(cw.engine) as session:
-        case = visible_case(cw, session, actor, number)
-        if version != case.version:
-            raise StaleVersion(
-                "the case was changed by someone else; reload it",
-                version=case.version, allowed_actions=allowed_actions(cw.workflow, actor, case))
-        return apply_action(cw, session, actor, case, action, body, now=now or utcnow())
+    now = now or utcnow()
+    if action in NOTIFYING and channels(cw):
+        # The outbox rows are staged on the session and written when it commits (casework.notify),
+        # so an action that tells someone goes through a Session.
+        with writing(cw.engine) as session:
+            case = visible_case(cw, session, actor, number)
+            _check_version(cw, actor, case, version)
+            return apply_action(cw, session, actor, case, action, body, now=now)
+    with DriverTransaction(cw.engine) as tx:
+        case = tx.case_by_number(number)
+        if case is None:
+            raise NotFound("no such case")
+        check_visible(cw.workflow, actor, case)
+        _check_version(cw, actor, case, version)
+        append_row(tx, case, planned_event(cw, actor, case, action, body, now=now))
+    return case
+
+
+def _check_version(cw: Casework, actor: Actor, case: Case | CaseRow, version: int) -> None:
+    if version != case.version:
+        raise StaleVersion(
+            "the case was changed by someone else; reload it",
+            version=case.version, allowed_actions=allowed_actions(cw.workflow, actor, case))
 
 
 def apply_action(cw, session, actor: Actor, case: Case, action: str, body: dict, *,
                  now: datetime) -> Case:
     """Check and record ``action`` on a loaded, visible case (also used by the scheduler)."""
+    event = append(session, case, Event(**planned_event(cw, actor, case, action, body, now=now)))
+    notify_event(cw, session, case, event, now=now)  # escalate, assign: in this transaction
+    return case
+
+
+def planned_event(cw, actor: Actor, case: Case | CaseRow, action: str, body: dict, *,
+                  now: datetime) -> dict:
+    """The checks of ``action`` on a visible case in their fixed order, then the column values
+    of the event it makes (``events.event_values``); nothing is written."""
     workflow = cw.workflow
-    if action not in workflow.allowed_actions(case.level, case.status):
+    lookups = _lookups(workflow)
+    if action not in lookups.allowed(case.level, case.status):
         raise IllegalTransition(
             f"'{action}' is not possible for a case {case.status} at {case.level}",
             allowed_actions=allowed_actions(workflow, actor, case), version=case.version)
@@ -63,41 +96,80 @@ def apply_action(cw, session, actor: Actor, case: Case, action: str, body: dict,
         raise IllegalTransition(
             "the deadline was already extended once at this level",
             allowed_actions=allowed_actions(workflow, actor, case), version=case.version)
-    fields = _fields(cw, spec.needs, body, case)
-    to_level, to_status = workflow.next_state(
-        case.level, case.status, action, version=case.version,
-        target_level=fields.get("target_level"))
-    deadline = _deadline(cw, case, action, to_level, fields, now)
+    fields = _fields(lookups, spec.needs, body)
+    to_level, to_status = lookups.next_state(case.level, case.status, action,
+                                             fields.get("target_level"), case.version)
+    due_at, warn_at = _deadline(cw, case, action, to_level, fields, now)
     met = None
     if action in ("resolve", "refer"):
         met = case.due_at is None or now <= case.due_at
-    data = {key: value for key, value in fields.items() if key != "note"}
-    event = append(session, case, new_event(
+    note = fields.pop("note", "")
+    return event_values(
         case, action=action, actor=actor, at=now, to_level=to_level, to_status=to_status,
-        deadline=deadline, note=fields.get("note", ""), data=data, deadline_met=met))
-    notify_event(cw, session, case, event, now=now)  # escalate, assign: in this transaction
-    return case
+        due_at=due_at, warn_at=warn_at, note=note, data=fields, deadline_met=met)
 
 
-def _deadline(cw, case: Case, action: str, to_level: str, fields: dict, now: datetime):
-    current = current_deadline(case)
+def _deadline(cw, case: Case | CaseRow, action: str, to_level: str, fields: dict,
+              now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The event's (due_at, warn_at): a new level's deadline, or the one in force, moved by an
+    extension or by the time a case waited."""
+    deadline = None
     if to_level != case.level or action == "reopen":
-        return level_deadline(cw.workflow, cw.calendar, level=to_level, urgency=case.urgency,
-                              entered_at=now)
-    if action == "extend" and current:
-        return extend_deadline(cw.calendar, current, working_days=fields["days"])
-    if action == "resume" and current and case.waiting_since:
-        return shift_deadline(current, now - case.waiting_since)
-    return current
+        deadline = level_deadline(cw.workflow, cw.calendar, level=to_level,
+                                  urgency=case.urgency, entered_at=now)
+    elif case.due_at is None:
+        return None, None
+    elif action == "extend":
+        deadline = extend_deadline(cw.calendar, current_deadline(case),
+                                   working_days=fields["days"])
+    elif action == "resume" and case.waiting_since:
+        deadline = shift_deadline(current_deadline(case), now - case.waiting_since)
+    if deadline is None:
+        return case.due_at, case.warn_at or case.due_at  # current_deadline's, without building it
+    return deadline.due_at, deadline.warn_at
 
 
-def _fields(cw: Casework, needs: tuple[str, ...], body: dict, case: Case) -> dict:
+class _Lookups:
+    """The workflow's answers the action path asks for again and again, remembered: a loaded
+    workflow never changes, and the answers depend on nothing else (refusals are not kept)."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        choices = workflow.choices
+        self.choices = {"outcome": choices["outcome"], "agency": choices["agency"],
+                        "satisfaction": choices["satisfaction"],
+                        "target_level": workflow.actions["assign"].target_levels
+                        if "assign" in workflow.actions else ()}
+        self._allowed: dict[tuple[str, str], frozenset[str]] = {}
+        self._next: dict[tuple[str, str, str, str | None], tuple[str, str]] = {}
+
+    def allowed(self, level: str, status: str) -> frozenset[str]:
+        found = self._allowed.get((level, status))
+        if found is None:
+            found = self._allowed[level, status] = frozenset(
+                self.workflow.allowed_actions(level, status))
+        return found
+
+    def next_state(self, level: str, status: str, action: str, target_level: str | None,
+                   version: int) -> tuple[str, str]:
+        key = (level, status, action, target_level)
+        found = self._next.get(key)
+        if found is None:
+            found = self._next[key] = self.workflow.next_state(
+                level, status, action, version=version, target_level=target_level)
+        return found
+
+
+def _lookups(workflow: Workflow) -> _Lookups:
+    found = workflow.__dict__.get("_casework_lookups")
+    if found is None:
+        found = workflow.__dict__["_casework_lookups"] = _Lookups(workflow)
+    return found
+
+
+def _fields(lookups: _Lookups, needs: tuple[str, ...], body: dict) -> dict:
     """The action's fields from ``body``: every needed one present and valid; a note kept."""
-    choices = cw.workflow.choices
-    allowed = {"outcome": choices["outcome"], "agency": choices["agency"],
-               "satisfaction": choices["satisfaction"],
-               "target_level": cw.workflow.actions["assign"].target_levels
-               if "assign" in cw.workflow.actions else ()}
+    allowed = lookups.choices
     fields: dict = {}
     errors: dict[str, str] = {}
     for name in FIELDS:

@@ -1,4 +1,5 @@
 """Engine and sessions.  Services own transactions: ``with writing(engine) as session``.
+(The action path, the hottest, runs its own on the driver: casework/driver.py.)
 
 SQLite: WAL, busy timeout, and ``BEGIN IMMEDIATE`` for write transactions, because a deferred
 transaction that upgrades to a write gets SQLITE_BUSY at once and a read-modify-write under

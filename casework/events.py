@@ -1,5 +1,9 @@
 """The one way a case changes: append an event and project it onto the row, in one transaction,
-under the case's version (two cadres escalating at once give one escalation)."""
+under the case's version (two cadres escalating at once give one escalation).
+
+Two ways to write it, the same rows: ``append`` on an ORM session (intake, the scan, views, the
+ledger import) and ``append_row`` on the driver path of ``actions.perform`` (casework/driver.py);
+tests/integration/test_action_driver.py checks that they store the same bytes."""
 
 from __future__ import annotations
 
@@ -12,35 +16,43 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.access import Actor
 from casework.deadlines import Deadline
+from casework.driver import CaseRow, DriverTransaction
 from casework.errors import Invalid, StaleVersion
 from casework.models import Case, Event
-from casework.projection import PROJECTED, project, projected_columns
+from casework.projection import assignments, project, projected_columns
 
 
-def new_event(
+def event_values(
     case: Case | None, *, action: str, actor: Actor, at: datetime, to_level: str,
-    to_status: str, deadline: Deadline | None, note: str = "", data: dict | None = None,
-    deadline_met: bool | None = None, village_code: str | None = None,
-) -> Event:
-    """The next event of ``case`` (or the first one of a new case when ``case`` is None)."""
-    return Event(
-        case_id=case.id if case else 0,
-        seq=(case.last_event_seq + 1) if case else 1,
-        action=action,
-        from_level=case.level if case else None,
-        from_status=case.status if case else None,
-        to_level=to_level,
-        to_status=to_status,
-        actor_id=actor.id,
-        actor=actor.username,
-        at=at,
-        note=note,
-        data=data or {},
-        due_at=deadline.due_at if deadline else None,
-        warn_at=deadline.warn_at if deadline else None,
-        deadline_met=deadline_met,
-        village_code=case.village_code if case else village_code,
-    )
+    to_status: str, due_at: datetime | None, warn_at: datetime | None, note: str = "",
+    data: dict | None = None, deadline_met: bool | None = None, village_code: str | None = None,
+) -> dict:
+    """The column values of the next event of ``case`` (or of the first event of a new case
+    when ``case`` is None), as a plain dict: what the driver path inserts."""
+    return {
+        "case_id": case.id if case else 0,
+        "seq": (case.last_event_seq + 1) if case else 1,
+        "action": action,
+        "from_level": case.level if case else None,
+        "from_status": case.status if case else None,
+        "to_level": to_level,
+        "to_status": to_status,
+        "actor_id": actor.id,
+        "actor": actor.username,
+        "at": at,
+        "note": note,
+        "data": data or {},
+        "due_at": due_at,
+        "warn_at": warn_at,
+        "deadline_met": deadline_met,
+        "village_code": case.village_code if case else village_code,
+    }
+
+
+def new_event(case: Case | None, *, deadline: Deadline | None, **kwargs) -> Event:
+    """The next event of ``case`` as an ``Event`` (for the ORM paths: intake, scan, views)."""
+    return Event(**event_values(case, due_at=deadline.due_at if deadline else None,
+                                warn_at=deadline.warn_at if deadline else None, **kwargs))
 
 
 def current_deadline(case: Case) -> Deadline | None:
@@ -50,26 +62,46 @@ def current_deadline(case: Case) -> Deadline | None:
     return Deadline(due_at=case.due_at, warn_at=case.warn_at or case.due_at)
 
 
-def append(session: Session, case: Case, event: Event) -> Event:
-    """Write ``event`` and its projection onto ``case``; StaleVersion if the row moved on."""
-    if event.at < case.last_event_at:
+def changes(case, event: dict) -> dict:
+    """The projected columns of ``case`` that ``event`` (its column values) changes."""
+    if event["at"] < case.last_event_at:
         # Reports replay a case's events up to a moment; that needs them in time order.
         raise Invalid({"at": "a case's events cannot be dated before its last event"})
-    before = projected_columns(case)
-    after = project(before, event)
-    changed = {name: after[name] for name in PROJECTED if after[name] != before[name]}
+    return {name: value for name, value in assignments(event).items()
+            if getattr(case, name) != value}
+
+
+def append(session: Session, case: Case, event: Event) -> Event:
+    """Write ``event`` and its projection onto ``case``; StaleVersion if the row moved on."""
+    row = _row(event)
+    changed = changes(case, row)
     # Core statements on the session's connection: the ORM-enabled UPDATE and bulk INSERT
-    # paths cost several times the SQL itself, and this is the hot path of every action.
+    # paths cost several times the SQL itself.
     connection = session.connection()
     result = connection.execute(_update_for(tuple(changed)),
                                 {**changed, "_id": case.id, "_version": case.version})
     if result.rowcount != 1:
-        raise StaleVersion("the case was changed by someone else; reload it",
-                           version=case.version, allowed_actions=[])
-    connection.execute(EVENTS.insert(), [_row(event)])
+        raise _stale(case)
+    connection.execute(EVENTS.insert(), [row])
     for name, value in changed.items():
         set_committed_value(case, name, value)
     return event
+
+
+def append_row(tx: DriverTransaction, case: CaseRow, event: dict) -> None:
+    """``append`` on the driver path: ``event`` is the dict of ``event_values``; the new
+    projection is set on ``case``."""
+    changed = changes(case, event)
+    if tx.update_case(case.id, case.version, changed) != 1:
+        raise _stale(case)
+    tx.insert_event(event)
+    for name, value in changed.items():
+        setattr(case, name, value)
+
+
+def _stale(case) -> StaleVersion:
+    return StaleVersion("the case was changed by someone else; reload it",
+                        version=case.version, allowed_actions=[])
 
 
 CASES = Case.__table__

@@ -146,7 +146,7 @@ def _revision(cw) -> str:
 
 
 def test_migration_0007_seals_plaintext_rows_and_refuses_without_a_key(cw, monkeypatch):
-    _migrate(cw, "downgrade", "0004")
+    _migrate(cw, "downgrade", "0006")
     try:
         with cw.engine.begin() as connection:
             connection.execute(text("INSERT INTO petitioners (name, phone, gender, age_group) "
@@ -156,7 +156,7 @@ def test_migration_0007_seals_plaintext_rows_and_refuses_without_a_key(cw, monke
         monkeypatch.delenv("CASEWORK_DATA_KEY", raising=False)
         with pytest.raises(DataKeyError, match="CASEWORK_DATA_KEY is not set"):
             upgrade(cw.engine)
-        assert _revision(cw) == "0004"  # refused before anything changed
+        assert _revision(cw) == "0006"  # refused before anything changed
         upgrade(cw.engine, lambda: cw.keyring)
         assert plaintext_found(cw) == []
         with reading(cw.engine) as session:
@@ -165,7 +165,7 @@ def test_migration_0007_seals_plaintext_rows_and_refuses_without_a_key(cw, monke
                                     .where(with_phone(cw.keyring, PHONE))).scalars().all()
         assert [open_petitioner(cw.keyring, row).name for row in rows] == [NAME, "王某"]
         assert found == [rows[0].id] and rows[1].phone_hash is None
-        _migrate(cw, "downgrade", "0004")  # and back: the plaintext returns
+        _migrate(cw, "downgrade", "0006")  # and back: the plaintext returns
         with cw.engine.connect() as connection:
             assert connection.execute(text("SELECT name, phone FROM petitioners ORDER BY id")
                                       ).all() == [(NAME, PHONE), ("王某", "")]
