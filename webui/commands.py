@@ -25,15 +25,17 @@ log = logging.getLogger("casework.serve")
 class CaseworkServer(BaseApplication):
     """gunicorn, configured in code rather than by a config file."""
 
-    def __init__(self, cw: Casework, *, host: str, port: int, workers: int,
+    def __init__(self, cw: Casework, *, bind: str, workers: int, threads: int = 4,
                  scheduler: bool) -> None:
         self.cw = cw
+        self.scheduler = scheduler
         self.options = {
-            "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
-            "threads": 4, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
+            "bind": bind, "workers": workers, "worker_class": "gthread",
+            "threads": threads, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
+            "proc_name": "casework",
             # Paths only: query strings may carry a phone number (the screen pop).
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-            "post_worker_init": self._start_scheduler if scheduler else None,
+            "post_fork": self._after_fork,
         }
         super().__init__()
 
@@ -47,34 +49,63 @@ class CaseworkServer(BaseApplication):
 
         return create_app(casework=self.cw)
 
-    def _start_scheduler(self, worker) -> None:
-        # Started in the worker, after the fork: a thread started in the master would not
-        # survive it.
-        from casework.scheduler import start_in_background
+    def _after_fork(self, server, worker) -> None:
+        # Connections the master opened (``casework demo`` builds its database first) must not
+        # be shared with the workers: each worker opens its own.
+        self.cw.engine.dispose(close=False)
+        if self.scheduler:
+            # Started in the worker, after the fork: a thread started in the master would not
+            # survive it.
+            from casework.scheduler import start_in_background
 
-        start_in_background(self.cw)
-        log.info("deadline scheduler running inside the web worker")
+            start_in_background(self.cw)
+            log.info("deadline scheduler running inside the web worker")
 
 
-def _serve(cw: Casework, host: str, port: int, workers: int) -> None:
+def _serve(cw: Casework, bind: str, workers: int, threads: int = 4) -> None:
     scheduler = workers == 1
     if not scheduler:
         click.echo(f"{workers} workers: run `casework scheduler` beside them for deadlines.",
                    err=True)
-    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler).run()
+    CaseworkServer(cw, bind=bind, workers=workers, threads=threads, scheduler=scheduler).run()
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bind(ctx: click.Context, host: str, port: int, bind: str | None) -> str:
+    """``--bind`` (gunicorn's HOST:PORT or unix:PATH), or ``--host`` and ``--port``."""
+    if bind is None:
+        return _address(host, port)
+    given = [name for name in ("host", "port")
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(f"--bind replaces --{given[0]}: give one or the other")
+    if not bind.strip() or (bind.startswith("unix:") and len(bind) == len("unix:")):
+        raise click.BadParameter("an address HOST:PORT or unix:PATH", param_hint="--bind")
+    return bind
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--bind", default=None, metavar="ADDRESS",
+              help="Listen here instead: HOST:PORT, or unix:PATH for a proxy on this machine.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Web worker processes; with 1 the scheduler runs inside it.")
-def serve(host: str, port: int, workers: int) -> None:
-    """Run the web app (and, with one worker, the deadline scheduler)."""
+              help="Web worker processes; with 1 the scheduler runs inside it, with more run "
+                   "`casework scheduler` beside them.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Request threads in each worker.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: int,
+          threads: int) -> None:
+    """Run the web app on gunicorn (and, with one worker, the deadline scheduler)."""
+    address = _bind(ctx, host, port, bind)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cw = bootstrap(Settings.from_env())
-    _serve(cw, host, port, workers)
+    _serve(cw, address, workers, threads)
 
 
 @click.command()
@@ -117,4 +148,4 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
                "  leader    leader (reports only)\n"
                "  admin     administrator (users and areas)\n")
     if not no_serve:
-        _serve(cw, host, port, 1)
+        _serve(cw, _address(host, port), 1)
