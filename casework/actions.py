@@ -45,7 +45,15 @@ def perform(cw: Casework, actor: Actor, number: str, body: object, *,
             raise StaleVersion(
                 "the case was changed by someone else; reload it",
                 version=case.version, allowed_actions=allowed_actions(cw.workflow, actor, case))
-        return apply_action(cw, session, actor, case, action, body, now=now or utcnow())
+        try:
+            return apply_action(cw, session, actor, case, action, body, now=now or utcnow())
+        except StaleVersion:
+            # Another process changed the row between our read and our UPDATE (PostgreSQL's
+            # row lock made us wait for it): answer with the version it left, not ours.
+            session.refresh(case)
+            raise StaleVersion(
+                "the case was changed by someone else; reload it", version=case.version,
+                allowed_actions=allowed_actions(cw.workflow, actor, case)) from None
 
 
 def apply_action(cw, session, actor: Actor, case: Case, action: str, body: dict, *,

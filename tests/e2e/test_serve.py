@@ -4,6 +4,7 @@ PostgreSQL; with several workers the scheduler stays out of them, with one it ru
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import socket
@@ -146,3 +147,37 @@ def test_bad_options_are_refused(args, message):
                             timeout=60)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def _post_at_once(url: str, token: str, body: dict, barrier, results) -> None:
+    barrier.wait(timeout=60)
+    results.put(call(url, token=token, body=body))
+
+
+def test_parallel_actions_over_http_one_winner_the_rest_409(cw, people, serve):
+    """Several client processes press the same button on one case at once, served by two
+    workers: one answer 200, every other 409 stale_version with the case's new version."""
+    token = create_token(cw, people["operator"].username)
+    server = serve("--workers", "2")
+    server.wait_up()
+    status, case = call(f"{server.base}/api/v1/cases", token=token, body=INTAKE)
+    assert status == 201
+    url = f"{server.base}/api/v1/cases/{case['number']}/actions"
+    fork = multiprocessing.get_context("fork")
+    clients, barrier, results = 6, fork.Barrier(6), fork.Queue()
+    processes = [fork.Process(target=_post_at_once, args=(
+        url, token, {"action": "note", "version": case["version"], "note": f"第{i}次"},
+        barrier, results)) for i in range(clients)]
+    for p in processes:
+        p.start()
+    answers = [results.get(timeout=60) for _ in processes]
+    for p in processes:
+        p.join()
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] + [409] * (clients - 1)
+    new_version = case["version"] + 1
+    assert all(body["error"] == "stale_version" and body["version"] == new_version
+               for status, body in answers if status == 409)
+    status, detail = call(f"{server.base}/api/v1/cases/{case['number']}", token=token)
+    assert detail["version"] == new_version
+    assert [e["action"] for e in detail["events"]] == ["intake", "note"]
