@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 
 import click
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
 
 log = logging.getLogger("casework.serve")
+
+
+CALLERS = "/api/v1/callers/"
+
+
+class PrivateAccessLog(Logger):
+    """gunicorn's logger, but the hotline's screen pop (``/api/v1/callers/PHONE/cases``) is
+    logged without the caller's phone number: no petitioner data in logs."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("U", "r"):
+            value = atoms.get(key, "")
+            if CALLERS in value:
+                atoms[key] = re.sub(r"/api/v1/callers/[^/ ?]*", "/api/v1/callers/-", value)
+        return atoms
 
 
 class CaseworkServer(BaseApplication):
@@ -32,7 +50,7 @@ class CaseworkServer(BaseApplication):
         self.options = {
             "bind": bind, "workers": workers, "worker_class": "gthread",
             "threads": threads, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
-            "proc_name": "casework",
+            "proc_name": "casework", "logger_class": PrivateAccessLog,
             # Paths only: query strings may carry a phone number (the screen pop).
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
             "post_fork": self._after_fork,

@@ -119,11 +119,16 @@ def test_two_workers_answer_and_run_no_scheduler(cw, people, serve):
     assert [item["number"] for item in listing["items"]] == [created["number"]]
     status, _ = call(f"{server.base}/api/v1/cases")
     assert status == 401
+    status, earlier = call(f"{server.base}/api/v1/callers/13800001111/cases", token=token)
+    assert status == 200 and earlier
 
     time.sleep(3)  # three scan intervals: a scheduler inside a worker would have scanned
     assert call(f"{server.base}/healthz")[1]["scheduler_last_scan"] is None
     assert server.stop() == 0
-    assert "run `casework scheduler` beside them" in server.log.read_text()
+    log = server.log.read_text()
+    assert "run `casework scheduler` beside them" in log
+    assert '"GET /api/v1/callers/-/cases" 200' in log
+    assert "13800001111" not in log  # no petitioner data in logs
 
 
 def test_one_worker_runs_the_scheduler_inside(cw, people, serve):
