@@ -92,19 +92,24 @@ def throughput(kind: str, server: str, workers: int, databases: Databases, *,
     live = Server(server, url, workers, work / f"{kind}-{server}-{workers}.log")
     try:
         headers = {"Authorization": f"Bearer {databases.token}"}
-        intake = load.run(live.port, _make, intake_states(connections), headers=headers,
-                          seconds=seconds, warmup=1.0)
-        run.loads["intake"] = intake
+        def measured(states: list[dict]) -> load.Load:
+            cpu = load.workers_cpu_seconds(live.process.pid)
+            result = load.run(live.port, _make, states, headers=headers, seconds=seconds,
+                              warmup=1.0)
+            result.server_cpu = load.workers_cpu_seconds(live.process.pid) - cpu
+            return result
+
+        intake = run.loads["intake"] = measured(intake_states(connections))
         cases = intake.created
         if len(cases) < connections:
             raise RuntimeError(f"{server}: intake made {len(cases)} cases: {intake.statuses}")
-        run.loads["action"] = load.run(live.port, _make, action_states(cases, connections),
-                                       headers=headers, seconds=seconds, warmup=1.0)
+        run.loads["action"] = measured(action_states(cases, connections))
     finally:
         run.rss_kib = live.stop()
     for name, result in run.loads.items():
         say(f"http:   {name}: {result.rate:,.0f}/s p50 {result.percentile(.5) * 1000:.1f} ms "
-            f"p99 {result.percentile(.99) * 1000:.1f} ms statuses {result.statuses}")
+            f"p99 {result.percentile(.99) * 1000:.1f} ms, server CPU "
+            f"{result.server_cpu_per_request * 1000:.2f} ms/request, {result.statuses}")
     return run
 
 
@@ -253,15 +258,17 @@ def section(result: HttpResult, run_line: str) -> str:
         "validation, ORM, workflow or outbox). Each pair starts from a fresh copy of the same "
         "database. Intake: POST /api/v1/cases; action: the `note` action "
         "(POST /api/v1/cases/N/actions) on the cases the intake made, each connection its "
-        "own cases, versions carried from answer to request.",
+        "own cases, versions carried from answer to request. Server CPU per request: the "
+        "user+system CPU time of the gunicorn workers over the run divided by the requests "
+        "answered; unlike requests/s it hardly depends on what else the shared machine runs.",
         "",
         "| database | workers | request | casework (req/s) | bare (req/s) | casework/bare | "
-        "casework p50 / p99 (ms) | bare p50 / p99 (ms) | errors | peak RSS per worker (MiB): "
-        "casework; bare |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "casework p50 / p99 (ms) | bare p50 / p99 (ms) | server CPU per request (ms): "
+        "casework / bare | errors | peak RSS per worker (MiB): casework; bare |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     by_key = {(r.database, r.server, r.workers): r for r in result.runs}
-    for database, server, workers in sorted(by_key):
+    for database, server, workers in sorted(by_key, key=lambda k: (k[0] != "sqlite", k)):
         if server != "casework":
             continue
         mine, bare = by_key[(database, "casework", workers)], by_key.get(
@@ -269,18 +276,14 @@ def section(result: HttpResult, run_line: str) -> str:
         for name in ("intake", "action"):
             m = mine.loads.get(name)
             b = bare.loads.get(name) if bare else None
-            if m is None:
+            if m is None or b is None:
                 continue
-            errors = m.errors + (b.errors if b else 0)
             lines.append(
-                f"| {database} | {workers} | {name} | {m.rate:,.0f} | "
-                f"{b.rate:,.0f} | {m.rate / b.rate:.0%} | "
-                f"{_ms(m.percentile(.5))} / {_ms(m.percentile(.99))} | "
-                f"{_ms(b.percentile(.5))} / {_ms(b.percentile(.99))} | {errors} | "
-                f"{_mib(mine.rss_kib)}; {_mib(bare.rss_kib if bare else [])} |"
-                if b else f"| {database} | {workers} | {name} | {m.rate:,.0f} | ? | ? | "
-                f"{_ms(m.percentile(.5))} / {_ms(m.percentile(.99))} | ? | {errors} | "
-                f"{_mib(mine.rss_kib)} |")
+                f"| {database} | {workers} | {name} | {m.rate:,.0f} | {b.rate:,.0f} | "
+                f"{m.rate / b.rate:.0%} | {_ms(m.percentile(.5))} / {_ms(m.percentile(.99))} | "
+                f"{_ms(b.percentile(.5))} / {_ms(b.percentile(.99))} | "
+                f"{m.server_cpu_per_request * 1000:.2f} / {b.server_cpu_per_request * 1000:.2f}"
+                f" | {m.errors + b.errors} | {_mib(mine.rss_kib)}; {_mib(bare.rss_kib)} |")
     h = result.history
     lines += [
         "",

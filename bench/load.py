@@ -12,6 +12,7 @@ import asyncio
 import http.client
 import json
 import multiprocessing
+import os
 import socket
 import threading
 import time
@@ -32,6 +33,15 @@ class Load:
     statuses: dict[int, int] = field(default_factory=dict)
     created: list[tuple[str, int]] = field(default_factory=list)  # (number, version)
     client_cpu: float = 0.0  # CPU seconds the generator itself used
+    server_cpu: float = 0.0  # CPU seconds the server's workers used meanwhile
+
+    @property
+    def answered(self) -> int:  # warm-up included
+        return sum(self.statuses.values())
+
+    @property
+    def server_cpu_per_request(self) -> float:
+        return self.server_cpu / self.answered if self.answered else float("nan")
 
     @property
     def rate(self) -> float:
@@ -191,3 +201,20 @@ def peak_rss_kib(pid: int) -> list[int]:
             continue
     return peaks
 
+
+
+def workers_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by the children of ``pid`` (gunicorn's workers):
+    what a request costs the server, whatever else holds the cores meanwhile."""
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for child in children:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
