@@ -53,14 +53,25 @@ def perform(cw: Casework, actor: Actor, number: str, body: object, *,
         with writing(cw.engine) as session:
             case = visible_case(cw, session, actor, number)
             _check_version(cw, actor, case, version)
-            return apply_action(cw, session, actor, case, action, body, now=now)
+            try:
+                return apply_action(cw, session, actor, case, action, body, now=now)
+            except StaleVersion:
+                session.refresh(case)
+                _check_version(cw, actor, case, version)
+                raise
     with DriverTransaction(cw.engine) as tx:
         case = tx.case_by_number(number)
         if case is None:
             raise NotFound("no such case")
         check_visible(cw.workflow, actor, case)
         _check_version(cw, actor, case, version)
-        append_row(tx, case, planned_event(cw, actor, case, action, body, now=now))
+        try:
+            append_row(tx, case, planned_event(cw, actor, case, action, body, now=now))
+        except StaleVersion:
+            # Another process changed the row between our read and our UPDATE (PostgreSQL's
+            # row lock made us wait for it): answer with the version it left, not ours.
+            _check_version(cw, actor, tx.case_by_number(number), version)
+            raise
     return case
 
 

@@ -26,16 +26,17 @@ log = logging.getLogger("casework.serve")
 class CaseworkServer(BaseApplication):
     """gunicorn, configured in code rather than by a config file."""
 
-    def __init__(self, cw: Casework, *, host: str, port: int, workers: int,
+    def __init__(self, cw: Casework, *, bind: str, workers: int, threads: int = 4,
                  scheduler: bool, log_level: str = "info") -> None:
         self.cw = cw
+        self.scheduler = scheduler
         self.options = {
-            "bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread",
-            "threads": 4, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
-            "loglevel": log_level,
+            "bind": bind, "workers": workers, "worker_class": "gthread",
+            "threads": threads, "timeout": 60, "graceful_timeout": 20, "accesslog": "-",
+            "proc_name": "casework", "loglevel": log_level,
             # Paths only, and the screen pop's phone masked in them (access_log.py).
             "access_log_format": access_log.FORMAT, "logger_class": access_log.PrivateAccessLogger,
-            "post_worker_init": self._start_scheduler if scheduler else None,
+            "post_fork": self._after_fork,
         }
         super().__init__()
 
@@ -49,33 +50,63 @@ class CaseworkServer(BaseApplication):
 
         return create_app(casework=self.cw)
 
-    def _start_scheduler(self, worker) -> None:
-        # Started in the worker, after the fork: a thread started in the master would not
-        # survive it.
-        from casework.scheduler import start_in_background
+    def _after_fork(self, server, worker) -> None:
+        # Connections the master opened (``casework demo`` builds its database first) must not
+        # be shared with the workers: each worker opens its own.
+        self.cw.engine.dispose(close=False)
+        if self.scheduler:
+            # Started in the worker, after the fork: a thread started in the master would not
+            # survive it.
+            from casework.scheduler import start_in_background
 
-        start_in_background(self.cw)
-        log.info("deadline scheduler running inside the web worker")
+            start_in_background(self.cw)
+            log.info("deadline scheduler running inside the web worker")
 
 
-def _serve(cw: Casework, host: str, port: int, workers: int, log_level: str = "info") -> None:
+def _serve(cw: Casework, bind: str, workers: int, threads: int = 4,
+           log_level: str = "info") -> None:
     scheduler = workers == 1
     if not scheduler:
         click.echo(f"{workers} workers: run `casework scheduler` beside them for deadlines.",
                    err=True)
-    CaseworkServer(cw, host=host, port=port, workers=workers, scheduler=scheduler,
+    CaseworkServer(cw, bind=bind, workers=workers, threads=threads, scheduler=scheduler,
                    log_level=log_level).run()
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _bind(ctx: click.Context, host: str, port: int, bind: str | None) -> str:
+    """``--bind`` (gunicorn's HOST:PORT or unix:PATH), or ``--host`` and ``--port``."""
+    if bind is None:
+        return _address(host, port)
+    given = [name for name in ("host", "port")
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(f"--bind replaces --{given[0]}: give one or the other")
+    if not bind.strip() or (bind.startswith("unix:") and len(bind) == len("unix:")):
+        raise click.BadParameter("an address HOST:PORT or unix:PATH", param_hint="--bind")
+    return bind
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--bind", default=None, metavar="ADDRESS",
+              help="Listen here instead: HOST:PORT, or unix:PATH for a proxy on this machine.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Web worker processes; with 1 the scheduler runs inside it.")
+              help="Web worker processes; with 1 the scheduler runs inside it, with more run "
+                   "`casework scheduler` beside them.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Request threads in each worker.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
               show_default=True, help="Never petitioner data, at any level.")
-def serve(host: str, port: int, workers: int, log_level: str) -> None:
-    """Run the web app (and, with one worker, the deadline scheduler)."""
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: int,
+          threads: int, log_level: str) -> None:
+    """Run the web app on gunicorn (and, with one worker, the deadline scheduler)."""
+    address = _bind(ctx, host, port, bind)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())  # also when `casework -v` set it first
@@ -84,7 +115,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     cw = bootstrap(Settings.from_env())
     ready_to_serve(cw)
-    _serve(cw, host, port, workers, log_level)
+    _serve(cw, address, workers, threads, log_level)
 
 
 def ready_to_serve(cw: Casework) -> None:
@@ -153,4 +184,4 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
                "  admin     administrator (users and areas)\n")
     if not no_serve:
         ready_to_serve(cw)
-        _serve(cw, host, port, 1)
+        _serve(cw, _address(host, port), 1)
