@@ -4,6 +4,7 @@ Two real scheduler processes are in test_scheduler_processes.py."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def test_a_row_lease_whose_holders_process_is_gone_is_taken_at_once(cw):
 
 
 def test_a_row_lease_of_a_live_process_or_another_machine_waits_for_its_ttl(cw):
-    parent = f"{socket.gethostname()}:{subprocess.os.getppid()}:alive"
+    parent = f"{socket.gethostname()}:{os.getppid()}:alive"
     assert take_lease(cw, parent, NOW, TTL)
     assert not take_lease(cw, "b", NOW + timedelta(seconds=1), TTL)
     assert take_lease(cw, f"elsewhere:{gone_pid()}:x", NOW + TTL, TTL)
