@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from casework.clock import Clock
+
 PACKAGED_WORKFLOW = Path(__file__).parent / "workflows.yaml"
 
 
@@ -30,6 +32,8 @@ class Settings:
     # Kept out of repr: a logged Settings must not carry the key that opens petitioners' data.
     data_key: str | None = field(default=None, repr=False)
     old_data_keys: str | None = field(default=None, repr=False)
+    outbox_keep_days: int = 90  # sent notifications older than this are deleted
+    clock: Clock = field(default_factory=Clock)  # the scheduler's "now" (clock.py)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -37,6 +41,9 @@ class Settings:
         interval = env.get("CASEWORK_SCAN_INTERVAL", "60")
         if not interval.isdigit() or int(interval) < 1:
             raise ValueError("CASEWORK_SCAN_INTERVAL must be a whole number of seconds, at least 1")
+        keep = env.get("CASEWORK_OUTBOX_KEEP_DAYS", "90")
+        if not keep.isdigit() or int(keep) < 1:
+            raise ValueError("CASEWORK_OUTBOX_KEEP_DAYS must be a whole number of days, at least 1")
         return cls(
             database_url=env.get("CASEWORK_DATABASE_URL") or default_database_url(),
             workflow_path=Path(env["CASEWORK_WORKFLOW"]) if env.get("CASEWORK_WORKFLOW")
@@ -47,4 +54,6 @@ class Settings:
             webhook_url=env.get("CASEWORK_WEBHOOK_URL") or None,
             data_key=env.get("CASEWORK_DATA_KEY") or None,
             old_data_keys=env.get("CASEWORK_OLD_DATA_KEYS") or None,
+            outbox_keep_days=int(keep),
+            clock=Clock.parse(env.get("CASEWORK_CLOCK")),
         )

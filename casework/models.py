@@ -181,6 +181,9 @@ class SchedulerLease(SQLModel, table=True):
     last_scan_at: datetime | None = _time(default=None)
     last_scan_seconds: float | None = None
     last_scan_lag_seconds: float | None = None
+    # The holder's own interval (``casework scheduler --interval`` may differ from the web
+    # app's CASEWORK_SCAN_INTERVAL): /healthz judges the lag against it.
+    interval_seconds: int | None = None
 
 
 class Notification(SQLModel, table=True):

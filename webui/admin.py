@@ -1,8 +1,11 @@
-"""Admin pages (``/admin/users``, ``/admin/areas``): accounts and the area list.
+"""Admin pages (``/admin/users``, ``/admin/areas``, ``/admin/scheduler``): accounts, the area
+list, and whether the deadlines and notices are running.
 
 An administrator manages the users and areas inside her own area; she reads reports but never
-case files.  Every form carries a CSRF token; a refused form writes nothing and is shown again
-with the reason next to the field it concerns.
+case files.  The scheduler page shows the whole system's scan and outbox counts, and the failed
+notices of her own area only (they name staff addresses and case numbers).  Every form
+carries a CSRF token; a refused form writes nothing and is shown again with the reason next to
+the field it concerns.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casework import areas, users
+from casework.db import utcnow
 from casework.errors import Invalid
+from casework.notify.backlog import latest_failures, outbox_backlog
+from casework.scheduler import scheduler_status
 from webui.context import actor, casework
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -168,3 +174,12 @@ def import_areas():
             flash(_("%(count)d areas were imported.", count=count), "success")
             return redirect(url_for("admin.area_list", area=request.args.get("area")), 303)
     return _areas_page(form, 422)
+
+
+@bp.get("/scheduler")
+def scheduler_page():
+    cw, now = casework(), utcnow()
+    return render_template(
+        "admin/scheduler.html", status=scheduler_status(cw, now=now),
+        outbox=outbox_backlog(cw, now),
+        failures=latest_failures(cw, users.managed_area(actor())))

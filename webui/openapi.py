@@ -122,8 +122,11 @@ def _paths(wf: Workflow) -> dict:
                                                "content": {JSON: {"schema": {"type": "object"}}}}},
             security=[])},
         "/healthz": {"get": operation(
-            "Liveness: database reachable, scheduler's last scan", "health",
-            {200: ok("Health"), 503: ok("Health", "The database is not reachable")},
+            "Health: database reachable, scheduler's last scan and lag, outbox backlog",
+            "health",
+            {200: ok("Health"),
+             503: ok("Health", "The database is not reachable, or the scheduler's lag exceeds "
+                               "max_lag_seconds")},
             security=[])},
     }
 

@@ -15,6 +15,23 @@ TIME = {"type": "string", "format": "date-time"}
 NULL_TIME = {**TIME, "nullable": True}
 RATE = {"type": "number", "minimum": 0, "maximum": 1, "nullable": True}
 NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+SECONDS = {"type": "number", "minimum": 0}
+NULL_SECONDS = {**SECONDS, "nullable": True}
+COUNT = {"type": "integer", "minimum": 0}
+# /healthz (webui/health.py): lag_seconds is the time since the last scan beyond one interval;
+# "late" (and a 503) once it exceeds max_lag_seconds.
+SCHEDULER_HEALTH = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"last_scan_at": NULL_TIME, "last_scan_seconds": NULL_SECONDS,
+                   "seconds_since_last_scan": NULL_SECONDS, "interval_seconds": COUNT,
+                   "lag_seconds": NULL_SECONDS, "max_lag_seconds": SECONDS, "late": BOOL},
+    "required": ["last_scan_at", "seconds_since_last_scan", "interval_seconds", "lag_seconds",
+                 "max_lag_seconds", "late"]}
+OUTBOX_HEALTH = {
+    "type": "object", "additionalProperties": False,
+    "properties": {"pending": COUNT, "retrying": COUNT, "oldest_pending_at": NULL_TIME,
+                   "oldest_pending_seconds": NULL_SECONDS, "failed": COUNT},
+    "required": ["pending", "oldest_pending_seconds", "failed"]}
 
 
 def ref(name: str) -> dict:
@@ -134,7 +151,10 @@ def schemas(wf: Workflow) -> dict:
                          "statuses": {"type": "array", "items": {"type": "object"}},
                          "actions": {"type": "array", "items": {"type": "object"}},
                          "mermaid": STR}, ["name", "levels", "statuses", "actions"]),
-        "Health": obj({"status": {"type": "string", "enum": ["ok", "unavailable"]},
-                       "database": BOOL, "scheduler_last_scan": NULL_TIME},
-                      ["status", "database", "scheduler_last_scan"]),
+        "Health": obj({"status": {"type": "string",
+                                  "enum": ["ok", "unavailable", "scheduler_late"]},
+                       "database": BOOL, "scheduler_last_scan": NULL_TIME,
+                       "scheduler": {**SCHEDULER_HEALTH, "nullable": True},
+                       "outbox": {**OUTBOX_HEALTH, "nullable": True}},
+                      ["status", "database", "scheduler_last_scan", "scheduler", "outbox"]),
     }

@@ -1,17 +1,25 @@
-"""The scheduler's lease and job: one scanner at a time, takeover, status for /healthz."""
+"""The scheduler's lease and job: one scanner at a time, takeover, status for /healthz.
+
+Two real scheduler processes are in test_scheduler_processes.py."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from conftest import petition
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from casework.db import reading
+from casework.db import is_sqlite, reading, utcnow
 from casework.intake import receive
+from casework.lease import scan_lease
 from casework.models import Event
-from casework.scheduler import ScanJob, scheduler_status, take_lease
+from casework.scheduler import ScanJob, max_lag, record_scan, scheduler_status, take_lease
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 TTL = timedelta(minutes=3)
@@ -31,9 +39,12 @@ def test_the_lease_passes_on_when_its_holder_stops_renewing_it(cw):
 
 def test_a_scan_job_records_its_last_scan_for_healthz(cw):
     assert scheduler_status(cw)["last_scan_at"] is None
-    ScanJob(cw, interval=60)()
+    job = ScanJob(cw, interval=60)
+    job()
+    job.lease.release()
     status = scheduler_status(cw)
     assert status["last_scan_at"] is not None and status["last_scan_seconds"] >= 0
+    assert status["interval_seconds"] == 60 and status["holder"] == job.holder
 
 
 def test_two_schedulers_at_once_record_each_flag_once(cw, people):
@@ -42,10 +53,10 @@ def test_two_schedulers_at_once_record_each_flag_once(cw, people):
         receive(cw, people["operator"], petition(received_at=long_ago.isoformat()),
                 now=long_ago + timedelta(minutes=1))
     jobs = [ScanJob(cw, interval=60) for _ in range(2)]
-    # Both think they hold the lease (a clock skew, a restart overlap): the scan must still
-    # record each flag once.
+    # Both think they hold the lease (a restart overlap, a holder whose connection died
+    # mid-scan): the scan must still record each flag once.
     for job in jobs:
-        job.holder = "same-holder"
+        job.lease = AlwaysHeld()
     threads = [threading.Thread(target=job) for job in jobs]
     for thread in threads:
         thread.start()
@@ -56,3 +67,89 @@ def test_two_schedulers_at_once_record_each_flag_once(cw, people):
             select(Event.action, func.count()).where(Event.action.in_(["warn", "overdue"]))
             .group_by(Event.action)).all())
     assert flags == {"warn": 20, "overdue": 20}
+
+
+class AlwaysHeld:
+    def acquire(self, now) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def test_one_scan_lease_at_a_time_and_the_next_holder_takes_it_at_release(cw):
+    first, second = (scan_lease(cw, name, TTL, interval=60) for name in ("a", "b"))
+    assert first.kind == ("row" if is_sqlite(cw.engine) else "advisory_lock")
+    try:
+        assert first.acquire(utcnow())
+        assert not second.acquire(utcnow())
+        assert first.acquire(utcnow())  # renewing
+        assert scheduler_status(cw)["held"] and scheduler_status(cw)["holder"] == "a"
+        first.release()
+        assert not scheduler_status(cw)["held"]
+        assert second.acquire(utcnow())
+        assert not first.acquire(utcnow())
+        assert scheduler_status(cw)["holder"] == "b"
+    finally:
+        first.release()
+        second.release()
+
+
+def gone_pid() -> int:
+    """The id of a process of this machine that has ended (and was reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_row_lease_whose_holders_process_is_gone_is_taken_at_once(cw):
+    host = socket.gethostname()
+    assert take_lease(cw, f"{host}:{gone_pid()}:dead", NOW, TTL)
+    assert take_lease(cw, "b", NOW + timedelta(seconds=1), TTL)  # not waiting for the ttl
+
+
+def test_a_row_lease_of_a_live_process_or_another_machine_waits_for_its_ttl(cw):
+    parent = f"{socket.gethostname()}:{os.getppid()}:alive"
+    assert take_lease(cw, parent, NOW, TTL)
+    assert not take_lease(cw, "b", NOW + timedelta(seconds=1), TTL)
+    assert take_lease(cw, f"elsewhere:{gone_pid()}:x", NOW + TTL, TTL)
+    assert not take_lease(cw, "c", NOW + TTL + timedelta(seconds=1), TTL)
+
+
+def test_the_advisory_lock_passes_on_when_its_holders_connection_ends(cw):
+    if is_sqlite(cw.engine):
+        pytest.skip("PostgreSQL's advisory lock")
+    first, second = scan_lease(cw, "first-holder", TTL), scan_lease(cw, "second-holder", TTL)
+    try:
+        assert first.acquire(utcnow()) and not second.acquire(utcnow())
+        with cw.engine.connect() as connection:  # what a crash or a lost machine amounts to
+            assert connection.execute(text(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+                " WHERE application_name = 'first-holder'")).scalar_one()
+        assert second.acquire(utcnow())
+        assert not first.acquire(utcnow())  # notices its lost connection, and waits
+        assert not first.acquire(utcnow())
+    finally:
+        first.release()
+        second.release()
+
+
+def test_the_lag_is_the_time_since_the_last_scan_beyond_one_interval(cw):
+    assert take_lease(cw, "h", NOW, TTL, interval=60)
+    record_scan(cw, "h", NOW, seconds=0.2, lag=0.0, interval=60)
+    on_time = scheduler_status(cw, now=NOW + timedelta(seconds=45))
+    assert (on_time["seconds_since_last_scan"], on_time["lag_seconds"]) == (45, 0)
+    assert max_lag(60) == 240 and not on_time["late"]
+    just = scheduler_status(cw, now=NOW + timedelta(seconds=60 + 240))
+    assert (just["lag_seconds"], just["late"]) == (240, False)
+    late = scheduler_status(cw, now=NOW + timedelta(seconds=60 + 241))
+    assert (late["lag_seconds"], late["late"]) == (241, True)
+    assert late["max_lag_seconds"] == 240 and late["start_delay_seconds"] == 0
+
+
+def test_the_lag_is_judged_against_the_schedulers_own_interval(cw):
+    assert take_lease(cw, "h", NOW, TTL, interval=600)  # `casework scheduler --interval 600`
+    record_scan(cw, "h", NOW, seconds=0.2, lag=0.0, interval=600)
+    status = scheduler_status(cw, now=NOW + timedelta(seconds=900))
+    assert cw.settings.scan_interval == 60
+    assert (status["interval_seconds"], status["lag_seconds"], status["late"]) == (600, 300, False)

@@ -44,7 +44,8 @@ def navigation() -> dict:
         links.append(("/reports/monthly", _("Monthly report")))
     links.append(("/workflow", _("Workflow")))
     if current_user.role == "admin":
-        links += [("/admin/users", _("Users")), ("/admin/areas", _("Areas"))]
+        links += [("/admin/users", _("Users")), ("/admin/areas", _("Areas")),
+                  ("/admin/scheduler", _("Scheduler"))]
     current = max((href for href, _label in links if request.path == href
                    or (href != "/" and request.path.startswith(href + "/"))),
                   key=len, default=None)
