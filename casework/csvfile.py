@@ -78,9 +78,20 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list]]:
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise refuse(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})"
                      ) from None
+    number = 0
     try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if not workbook.worksheets:
+            raise refuse(f"{path.name} has no worksheet")
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                cells = next(rows, None)
+            except Exception as exc:  # a damaged sheet fails only when its rows are read
+                raise refuse(f"line {number + 1}: {path.name} is damaged and cannot be read "
+                             f"({type(exc).__name__})") from None
+            if cells is None:
+                return
+            number += 1
             yield number, list(cells)
     finally:
         workbook.close()
