@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,18 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def refuse(message: str) -> Invalid:
+    """The refusal of a file.  Messages quote the offending cell, which may hold anything: line
+    breaks, terminal escapes and invisible marks are shown as escapes, so the refusal stays one
+    plain line on a terminal and in a JSON body."""
+    message = "".join(_visible(char) for char in message)
     return Invalid({"file": message}, message=message)
+
+
+def _visible(char: str) -> str:
+    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co"):
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
 
 
 def read_table(path: str | Path, columns: tuple[str, ...], *, required: tuple[str, ...] = ()
