@@ -51,7 +51,8 @@ def restore(engine: Engine, source: str | Path, *, force: bool = False) -> None:
     """Put the backup at ``source`` into the database behind ``engine``."""
     source = Path(source)
     try:
-        head = source.open("rb").read(16)
+        with source.open("rb") as handle:
+            head = handle.read(16)
     except OSError as exc:
         raise BackupError(f"cannot read {source}: {exc.strerror}") from None
     sqlite = is_sqlite(engine)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from casework.actions import perform
 from casework.backup import BackupError, backup, holds_data, restore
+from casework.cases import case_detail
 from casework.cli import main
 from casework.db import make_engine
 from casework.intake import receive
@@ -71,8 +72,6 @@ class Clerk(threading.Thread):
             self.error = exc
 
     def cw_version(self, number: str) -> int:
-        from casework.cases import case_detail
-
         return case_detail(self.cw, self.people["operator"], number)["version"]
 
 
