@@ -51,8 +51,22 @@ class Process:
         return self.popen.poll() is None
 
 
-def serve(database_url: str, log: Path) -> tuple[Process, str]:
+def serve(database_url: str, log: Path, attempts: int = 3) -> tuple[Process, str]:
     """A running ``casework serve`` (gunicorn) and its base address, once /healthz answers."""
+    for attempt in range(attempts):
+        try:
+            return _serve_once(database_url, log)
+        except PortTaken:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(AssertionError):
+    """Another process took the free port between our probe and gunicorn's bind."""
+
+
+def _serve_once(database_url: str, log: Path) -> tuple[Process, str]:
     port = free_port()
     server = Process(["serve", "--port", str(port)], environment(
         database_url, CASEWORK_SCAN_INTERVAL="3600"), log)
@@ -60,7 +74,10 @@ def serve(database_url: str, log: Path) -> tuple[Process, str]:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if not server.alive():
-            raise AssertionError(f"the server stopped:\n{log.read_text()[-3000:]}")
+            tail = log.read_text(errors="replace")[-3000:]
+            if "Address already in use" in tail:
+                raise PortTaken(tail)
+            raise AssertionError(f"the server stopped:\n{tail}")
         try:
             if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return server, base
