@@ -34,10 +34,13 @@ def import_areas(cw: Casework, path: str | Path) -> int:
     for line, row in read_table(path, ("code", "name", "parent_code"),
                                 required=("code", "name")):
         code, name, parent = row.get("code", ""), row.get("name", ""), row.get("parent_code", "")
-        if not code.isdigit() or len(code) not in KIND_BY_LENGTH:
+        # isascii: str.isdigit() also takes other scripts' digits, such as ١٢٣٤٥٦.
+        if not (code.isascii() and code.isdigit()) or len(code) not in KIND_BY_LENGTH:
             raise refuse(f"line {line}: code '{code[:20]}' is not a 6, 9 or 12 digit area code")
         if not name or len(name) > 100:
             raise refuse(f"line {line}: the name of {code} is empty or longer than 100 characters")
+        if CONTROL.search(name):
+            raise refuse(f"line {line}: the name of {code} contains control characters")
         if code in seen:
             raise refuse(f"line {line}: code {code} appears again (first on line {seen[code]})")
         if len(code) > 6 and parent != code[: len(code) - 3]:

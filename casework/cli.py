@@ -258,6 +258,29 @@ def import_ledger_command(ctx, file):
     click.echo(f"{count} cases imported")
 
 
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_command(ctx, file):
+    """Write a consistent copy of the database to FILE (safe while the server runs)."""
+    from casework.backup import backup
+
+    click.echo(f"backup written to {backup(load(ctx).engine, file)}")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@click.pass_context
+def restore_command(ctx, file, force):
+    """Put the backup FILE into the configured database."""
+    from casework.backup import restore
+
+    cw = load(ctx)
+    restore(cw.engine, file, force=force)
+    click.echo(f"restored {file} into {cw.engine.url.render_as_string(hide_password=True)}")
+
+
 @main.group()
 def keys():
     """The data key that encrypts petitioners' name, phone and ID number."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,18 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def refuse(message: str) -> Invalid:
+    """The refusal of a file.  Messages quote the offending cell, which may hold anything: line
+    breaks, terminal escapes and invisible marks are shown as escapes, so the refusal stays one
+    plain line on a terminal and in a JSON body."""
+    message = "".join(_visible(char) for char in message)
     return Invalid({"file": message}, message=message)
+
+
+def _visible(char: str) -> str:
+    if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co"):
+        code = ord(char)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
 
 
 def read_table(path: str | Path, columns: tuple[str, ...], *, required: tuple[str, ...] = ()
@@ -78,9 +90,20 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list]]:
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise refuse(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})"
                      ) from None
+    number = 0
     try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if not workbook.worksheets:
+            raise refuse(f"{path.name} has no worksheet")
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                cells = next(rows, None)
+            except Exception as exc:  # a damaged sheet fails only when its rows are read
+                raise refuse(f"line {number + 1}: {path.name} is damaged and cannot be read "
+                             f"({type(exc).__name__})") from None
+            if cells is None:
+                return
+            number += 1
             yield number, list(cells)
     finally:
         workbook.close()

@@ -232,7 +232,8 @@ def _area_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None:
     for index, level in enumerate(levels):
         # Each level's name once, above its own columns.
         first = 6 + index * len(LEVEL_FIELDS)
-        sheet.cell(row=1, column=first, value=level.name.get(locale))
+        # Level names come from workflows.yaml, which an administrator edits: guarded too.
+        sheet.cell(row=1, column=first, value=guard_formula(level.name.get(locale)))
         sheet.merge_cells(start_row=1, start_column=first, end_row=1,
                           end_column=first + len(LEVEL_FIELDS) - 1)
     rows = list(report["by_area"].items())

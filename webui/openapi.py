@@ -31,6 +31,29 @@ def ok(schema: str, description: str = "OK") -> dict:
     return {"description": description, "content": {JSON: {"schema": ref(schema)}}}
 
 
+def linked(answer: dict, *targets: str) -> dict:
+    """``answer`` with OpenAPI links from the case it returns to operations on that case, so
+    that clients (and schemathesis' stateful tests) can follow intake -> read -> act."""
+    return {**answer, "links": {target: LINKS[target] for target in targets}}
+
+
+CASE_NUMBER = {"number": "$response.body#/number"}
+LINKS = {
+    "getCase": {"operationId": "getCase", "parameters": CASE_NUMBER,
+                "description": "Read the case this answer is about"},
+    "actOnCase": {"operationId": "actOnCase", "parameters": CASE_NUMBER,
+                  "requestBody": {"version": "$response.body#/version"},
+                  "description": "Act on it, at the version this answer shows"},
+    "noteOnCase": {"operationId": "actOnCase", "parameters": CASE_NUMBER,
+                   "requestBody": {"action": "note", "version": "$response.body#/version",
+                                   "note": "follow-up call"},
+                   "description": "Add a note to it (the one action every role may take)"},
+    "revealPhone": {"operationId": "revealPhone", "parameters": CASE_NUMBER,
+                    "description": "Show the petitioner's full phone number (recorded)"},
+}
+CASE_LINKS = ("getCase", "actOnCase", "noteOnCase", "revealPhone")
+
+
 def operation(summary: str, op_id: str, answers: dict, errors=(), *, body: str | None = None,
               params=(), security=None) -> dict:
     out = {"summary": summary, "operationId": op_id, "parameters": list(params),
@@ -88,16 +111,17 @@ def _paths(wf: Workflow) -> dict:
     return {
         "/api/v1/cases": {
             "post": operation("Log a petition (intake)", "createCase",
-                              {201: ok("CaseDetail", "The new case")}, (400, 401, 403, 422),
+                              {201: linked(ok("CaseDetail", "The new case"), *CASE_LINKS)},
+                              (400, 401, 403, 422),
                               body="CaseCreate"),
             "get": operation("Cases visible to the user, nearest deadline first", "listCases",
                              {200: ok("CaseList")}, (400, 401, 403, 422), params=filters),
         },
         "/api/v1/cases/{number}": {"get": operation(
             "One case with its events and the actions this user may take", "getCase",
-            {200: ok("CaseDetail")}, (400, 401, 403, 404), params=[number])},
+            {200: linked(ok("CaseDetail"), *CASE_LINKS)}, (400, 401, 403, 404), params=[number])},
         "/api/v1/cases/{number}/actions": {"post": operation(
-            "Act on a case", "actOnCase", {200: ok("CaseDetail")},
+            "Act on a case", "actOnCase", {200: linked(ok("CaseDetail"), *CASE_LINKS)},
             (400, 401, 403, 404, 409, 422), body="ActionRequest", params=[number])},
         "/api/v1/cases/{number}/phone": {"post": operation(
             "The petitioner's full phone number; the look is recorded as an event",

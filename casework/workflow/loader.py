@@ -114,6 +114,11 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise read.fail(f"not valid YAML ({problem})", mark.line + 1 if mark else None) from None
+    except (ValueError, OverflowError) as exc:
+        # PyYAML's constructors raise these for a date such as 0000-00-00 or 2026-02-30.
+        raise read.fail(f"not valid YAML (a value it cannot read: {exc})", None) from None
+    except RecursionError:
+        raise read.fail("not valid YAML (nested too deeply)", None) from None
     if not isinstance(doc, dict):
         raise read.fail("the workflow must be a mapping at the top", 1)
     for key in doc:

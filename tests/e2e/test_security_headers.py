@@ -21,7 +21,8 @@ EXPECTED = {
     "Referrer-Policy": "same-origin",
 }
 # Who opens each GET route (the others are opened by a county officer).
-OPENED_BY = {"admin.area_list": "admin", "admin.user_list": "admin", "admin.scheduler_page": "admin"}
+OPENED_BY = {"admin.area_list": "admin", "admin.user_list": "admin",
+             "admin.scheduler_page": "admin"}
 QUERY = {"api.monthly_report": "?month=" + datetime.now(SHANGHAI).strftime("%Y-%m")}
 
 

@@ -1,0 +1,52 @@
+"""What every reliability test checks after the damage: each case row is the replay of its
+events, numbered 1..n without a gap, and no case stands without its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select
+
+from casework.db import reading
+from casework.models import Case, Event
+from casework.projection import PROJECTED, projected_columns, replay
+
+
+@dataclass
+class Ledger:
+    """What a database holds: case numbers, (case number, seq, action) of every event."""
+
+    numbers: set[str] = field(default_factory=set)
+    events: set[tuple[str, int, str]] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+    def flags(self, action: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for number, _, name in self.events:
+            if name == action:
+                counts[number] = counts.get(number, 0) + 1
+        return counts
+
+
+def examine(engine: Engine) -> Ledger:
+    with reading(engine) as session:
+        cases = session.execute(select(Case)).scalars().all()
+        events = session.execute(select(Event).order_by(Event.case_id, Event.seq)
+                                 ).scalars().all()
+    by_case: dict[int, list[Event]] = {}
+    for event in events:
+        by_case.setdefault(event.case_id, []).append(event)
+    found = Ledger()
+    for case in cases:
+        own = by_case.pop(case.id, [])
+        found.numbers.add(case.number)
+        found.events.update((case.number, e.seq, e.action) for e in own)
+        if [e.seq for e in own] != list(range(1, len(own) + 1)) or not own:
+            found.problems.append(f"{case.number}: events {[e.seq for e in own]}")
+            continue
+        replayed = replay(own)
+        if {k: replayed[k] for k in PROJECTED} != projected_columns(case):
+            found.problems.append(f"{case.number}: row differs from the replay of its events")
+    for case_id in by_case:
+        found.problems.append(f"events of a case id {case_id} that has no row")
+    return found
