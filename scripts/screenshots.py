@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from casework.bootstrap import bootstrap  # noqa: E402
 from casework.config import Settings  # noqa: E402
+from casework.crypto import generate_key  # noqa: E402
 from casework.demo import DEMO_PASSWORD, build_demo  # noqa: E402
 from casework.schema import upgrade  # noqa: E402
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -29,7 +30,8 @@ OUT = ROOT / "docs" / "screenshots"
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
     cw = bootstrap(Settings(database_url=f"sqlite:///{folder / 'demo.db'}",
-                            workflow_path=ROOT / "workflows.yaml", secret_key="screenshots"))
+                            workflow_path=ROOT / "workflows.yaml", secret_key="screenshots",
+                            data_key=generate_key()))
     upgrade(cw.engine)
     build_demo(cw, cases=300)
     server = make_server("127.0.0.1", 0, create_app(casework=cw), threaded=True)
@@ -63,6 +65,12 @@ def main() -> None:
         english = session("county", "en-US")
         english.goto(f"{url}/workflow")
         english.screenshot(path=str(OUT / "workflow-en.png"), full_page=True)
+        from casework.scheduler import ScanJob
+
+        ScanJob(cw, 60)()  # one scan as `casework serve` would run it, for the scheduler page
+        admin = session("admin")
+        admin.goto(f"{url}/admin/scheduler")
+        admin.screenshot(path=str(OUT / "scheduler.png"), full_page=True)
         browser.close()
     server.shutdown()
     print(f"screenshots written to {OUT}")
