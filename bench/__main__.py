@@ -7,6 +7,7 @@
     python -m bench scan             # the deadline scan at 10,000 and 1,000,000 open cases
     python -m bench http             # requests/s and latency through `casework serve`
                                      # (1, 2, 4 workers) against bare Flask; worklist p95
+    python -m bench http --workers 0 # the worklist and case list pages only
     python -m bench generate --events 1000000 --output /tmp/history.db
     python -m bench generate --scale province --years 5 --database postgresql://... \
                              --database sqlite:///bench/data/province.db
@@ -79,15 +80,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="a second, larger month at the largest size (0: none)")
     parser.add_argument("--counties", type=int, help="counties of the synthetic province")
     parser.add_argument("--runs", type=int, help="timed report runs after the first")
-    parser.add_argument("--workers", help="http: gunicorn worker counts, comma-separated")
+    parser.add_argument("--workers", help="http: gunicorn worker counts, comma-separated "
+                        "(0: no throughput runs, the worklist pages only)")
     parser.add_argument("--connections", type=int, help="http: concurrent connections")
     parser.add_argument("--seconds", type=float, dest="http_seconds",
                         help="http: timed seconds per throughput figure")
     parser.add_argument("--history-cases", type=int,
                         help="http: cases in the worklist's generated history")
     parser.add_argument("--page-seconds", type=float, help="http: timed seconds per page")
-    parser.add_argument("--no-postgres", action="store_true",
-                        help="http: SQLite only, even where PostgreSQL answers")
     parser.add_argument("--data", type=Path, default=DATA, help="where histories are kept")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the histories")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="MINUTES",
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.open_sizes:
         sizes["open_sizes"] = [int(float(x)) for x in args.open_sizes.split(",")]
     if args.workers:
-        sizes["http_workers"] = [int(x) for x in args.workers.split(",")]
+        sizes["http_workers"] = [int(x) for x in args.workers.split(",") if int(x) > 0]
 
     if args.what == "generate":
         from bench.generate import Params, Shape, generate, province, shares, target_url
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(sections["province"] + "\n", flush=True)
     if args.what in ("all", "http"):
         from bench import pgload
-        from bench.http import bench_http, section
+        from bench.http import bench_http, pages_section, section
         load = load_average()
         pg_url = None if args.no_postgres else pgload.server_url()
         seconds, result = timed(lambda: bench_http(
@@ -188,9 +188,12 @@ def main(argv: list[str] | None = None) -> int:
             seconds=sizes["http_seconds"], history_cases=sizes["history_cases"],
             page_seconds=sizes["page_seconds"], data=args.data, regenerate=args.regenerate,
             pg_url=pg_url))
-        sections["http"] = section(result, run_line(command, load)
-                                   + f" The whole benchmark took {seconds / 60:.0f} min.")
-        print(sections["http"] + "\n", flush=True)
+        line = run_line(command, load) + f" The whole benchmark took {seconds / 60:.0f} min."
+        if result.runs:
+            sections["http"] = section(result, line)
+            print(sections["http"] + "\n", flush=True)
+        sections["http-pages"] = pages_section(result, line)
+        print(sections["http-pages"] + "\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output:
         write_results(output, machine_section(), sections)
