@@ -7,6 +7,8 @@
     python -m bench scan             # the deadline scan at 10,000 and 1,000,000 open cases
     python -m bench http             # requests/s and latency through `casework serve`
                                      # (1, 2, 4 workers) against bare Flask; worklist p95
+    python -m bench http --workers 0 # the worklist and case list pages only
+    python -m bench lists            # list_cases and the worklist at 100k and 1M cases
     python -m bench generate --events 1000000 --output /tmp/history.db
     python -m bench generate --scale province --years 5 --database postgresql://... \
                              --database sqlite:///bench/data/province.db
@@ -36,12 +38,14 @@ FULL = {"cases": 3000, "notes": 12000, "rounds": 3, "sizes": [100_000, 1_000_000
         "month_cases": 1000, "big_month_cases": 4000, "counties": 100, "runs": 5,
         "open_sizes": [10_000, 1_000_000], "overdue": 1000, "warned": 300,
         "http_workers": [1, 2, 4], "connections": 8, "http_seconds": 8.0,
-        "history_cases": 100_000, "page_seconds": 8.0}
+        "history_cases": 100_000, "page_seconds": 8.0,
+        "list_cases": [100_000, 1_000_000], "list_runs": 20}
 QUICK = {"cases": 400, "notes": 3000, "rounds": 1, "sizes": [20_000, 100_000],
          "month_cases": 100, "big_month_cases": 400, "counties": 10, "runs": 3,
          "open_sizes": [5_000, 50_000], "overdue": 200, "warned": 50,
          "http_workers": [1, 2], "connections": 8, "http_seconds": 2.0,
-         "history_cases": 20_000, "page_seconds": 2.0}
+         "history_cases": 20_000, "page_seconds": 2.0,
+        "list_cases": [20_000, 100_000], "list_runs": 5}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=("all", "actions", "report", "scan", "http", "province",
-                                 "generate", "profile"))
+                                 "generate", "profile", "lists"))
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--output", type=Path,
                         help="results file (all: default bench/RESULTS.md at full size); "
@@ -79,15 +83,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="a second, larger month at the largest size (0: none)")
     parser.add_argument("--counties", type=int, help="counties of the synthetic province")
     parser.add_argument("--runs", type=int, help="timed report runs after the first")
-    parser.add_argument("--workers", help="http: gunicorn worker counts, comma-separated")
+    parser.add_argument("--workers", help="http: gunicorn worker counts, comma-separated "
+                        "(0: no throughput runs, the worklist pages only)")
     parser.add_argument("--connections", type=int, help="http: concurrent connections")
     parser.add_argument("--seconds", type=float, dest="http_seconds",
                         help="http: timed seconds per throughput figure")
     parser.add_argument("--history-cases", type=int,
                         help="http: cases in the worklist's generated history")
     parser.add_argument("--page-seconds", type=float, help="http: timed seconds per page")
-    parser.add_argument("--no-postgres", action="store_true",
-                        help="http: SQLite only, even where PostgreSQL answers")
+    parser.add_argument("--list-cases", help="lists: history sizes in cases, comma-separated")
+    parser.add_argument("--list-runs", type=int, help="lists: timed calls of each query")
     parser.add_argument("--data", type=Path, default=DATA, help="where histories are kept")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the histories")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="MINUTES",
@@ -100,15 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     sizes = dict(QUICK if args.quick else FULL)
     for name in ("cases", "notes", "rounds", "month_cases", "big_month_cases", "counties",
                  "runs", "overdue", "warned", "connections", "http_seconds", "history_cases",
-                 "page_seconds"):
+                 "page_seconds", "list_runs"):
         if getattr(args, name) is not None:
             sizes[name] = getattr(args, name)
     if args.sizes:
         sizes["sizes"] = [int(float(x)) for x in args.sizes.split(",")]
     if args.open_sizes:
         sizes["open_sizes"] = [int(float(x)) for x in args.open_sizes.split(",")]
+    if args.list_cases:
+        sizes["list_cases"] = [int(float(x)) for x in args.list_cases.split(",")]
     if args.workers:
-        sizes["http_workers"] = [int(x) for x in args.workers.split(",")]
+        sizes["http_workers"] = [int(x) for x in args.workers.split(",") if int(x) > 0]
 
     if args.what == "generate":
         from bench.generate import Params, Shape, generate, province, shares, target_url
@@ -180,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         print(sections["province"] + "\n", flush=True)
     if args.what in ("all", "http"):
         from bench import pgload
-        from bench.http import bench_http, section
+        from bench.http import bench_http, pages_section, section
         load = load_average()
         pg_url = None if args.no_postgres else pgload.server_url()
         seconds, result = timed(lambda: bench_http(
@@ -188,9 +195,24 @@ def main(argv: list[str] | None = None) -> int:
             seconds=sizes["http_seconds"], history_cases=sizes["history_cases"],
             page_seconds=sizes["page_seconds"], data=args.data, regenerate=args.regenerate,
             pg_url=pg_url))
-        sections["http"] = section(result, run_line(command, load)
-                                   + f" The whole benchmark took {seconds / 60:.0f} min.")
-        print(sections["http"] + "\n", flush=True)
+        line = run_line(command, load) + f" The whole benchmark took {seconds / 60:.0f} min."
+        if result.runs:
+            sections["http"] = section(result, line)
+            print(sections["http"] + "\n", flush=True)
+        sections["http-pages"] = pages_section(result, line)
+        print(sections["http-pages"] + "\n", flush=True)
+    if args.what == "lists":  # not in "all": it generates a million cases first
+        from bench import pgload
+        from bench.lists import bench_lists, lists_section
+        load = load_average()
+        pg_url = None if args.no_postgres else pgload.server_url()
+        seconds, result = timed(lambda: bench_lists(
+            sizes=sizes["list_cases"], runs=sizes["list_runs"], data=args.data,
+            regenerate=args.regenerate, pg_url=pg_url))
+        sections["lists"] = lists_section(
+            result, run_line(command, load) + f" ({seconds / 60:.0f} min in all.)",
+            sizes["list_runs"])
+        print(sections["lists"] + "\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output:
         write_results(output, machine_section(), sections)

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import load, pgload
-from bench.common import ROOT, WORKFLOW, copy_db, empty_schema, remove_db
+from bench.common import ROOT, WORKFLOW, copy_db, data_key, empty_schema, remove_db
 from casework.areas import add_area
 from casework.db import writing
 from casework.users import add_user, create_token
@@ -40,7 +40,9 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_WORKFLOW": str(WORKFLOW),
                "CASEWORK_SECRET_KEY": SECRET, "CASEWORK_SMTP_URL": "",
-               "CASEWORK_WEBHOOK_URL": "", "PYTHONPATH": str(ROOT)}
+               "CASEWORK_WEBHOOK_URL": "", "PYTHONPATH": str(ROOT),
+               # The generated histories are sealed under the bench's own key.
+               "CASEWORK_DATA_KEY": data_key()}
         if kind == "casework":
             command = [str(CASEWORK), "serve", "--workers", str(workers), "--port",
                        str(self.port)]
@@ -97,7 +99,7 @@ def populate(url: str) -> str:
     from casework.bootstrap import bootstrap
     from casework.config import Settings
 
-    cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW))
+    cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW, data_key=data_key()))
     with writing(cw.engine) as session:
         add_area(session, COUNTY, "平乐县")
         for t in range(4):

@@ -11,7 +11,7 @@ import time
 
 from sqlalchemy import event, select
 
-from bench.common import WORKFLOW
+from bench.common import WORKFLOW, data_key
 from casework import cases
 from casework.areas import names_of
 from casework.bootstrap import bootstrap
@@ -57,7 +57,7 @@ def statements_of(cw, view, me) -> list[tuple[str, object]]:
 
 def floor(url: str, username: str, path: str, seconds: float) -> list[float]:
     """Seconds per replay of the page's SQL, replayed for ``seconds`` after one warm-up."""
-    cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW))
+    cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW, data_key=data_key()))
     try:
         with reading(cw.engine) as session:
             user = session.execute(select(User).where(User.username == username)).scalar_one()

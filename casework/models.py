@@ -101,6 +101,15 @@ class Case(SQLModel, table=True):
               sqlite_where=text(SCAN_CONDITIONS["warning", "sqlite"]),
               postgresql_where=text(SCAN_CONDITIONS["warning", "postgresql"])),
         Index("ix_cases_worklist", "village_code", "status", "due_at"),
+        # The case list and the worklist (casework/cases.py, migration 0010).  With a status
+        # (the worklist's open ones): status and level by equality, the area as a range, and
+        # the flags the worklist counts, so its list and counts read only the open cases of
+        # the area.  Without one: a county's cases in the list's own order (nearest deadline
+        # first, none last, then id), so a page is read, not the county's history sorted.
+        Index("ix_cases_by_status", "status", "level", "village_code", "overdue", "warning",
+              "due_at"),
+        Index("ix_cases_area_order", "county_code", text("(due_at IS NULL)"), "due_at", "id",
+              "village_code"),
         Index("ix_cases_county_year", "county_code", "year", "seq"),
         # A month's open_end reads the cases not concluded by its end: open now, or concluded
         # after it.  Through this index that set grows with the open cases and the time since
@@ -123,7 +132,7 @@ class Case(SQLModel, table=True):
     petitioner_id: int = Field(foreign_key="petitioners.id", index=True)
     village_code: str = Field(foreign_key="areas.code", max_length=12)
     level: str = Field(max_length=32)
-    status: str = Field(max_length=32, index=True)
+    status: str = Field(max_length=32)
     received_at: datetime = _time(index=True)
     entered_level_at: datetime = _time()
     due_at: datetime | None = _time(default=None)

@@ -22,6 +22,7 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
+from casework.access import code_range
 from casework.bootstrap import Casework
 from casework.closed_months import closed_through, stored_figures, stored_trend
 from casework.db import reading, utcnow
@@ -164,7 +165,11 @@ def _place(session: Session, area: str | None) -> tuple[dict | None, dict[str, s
 
 
 def _inside(column, area: str | None) -> ColumnElement[bool]:
-    return true() if area is None else column.startswith(area, autoescape=True)
+    """Inside ``area``, as a range an index can answer (casework.access.code_range)."""
+    if area is None:
+        return true()
+    return code_range(column, area) if area.isdigit() else column.startswith(
+        area, autoescape=True)
 
 
 def _prefix(column, width: int):
