@@ -212,6 +212,8 @@ def lease_held(cw: Casework, name: str = SCAN_LEASE) -> bool:
                                       .where(SchedulerLease.name == name)).scalar_one_or_none()
             return expires is not None and expires > utcnow()
         return bool(session.execute(text(
+            # pg_locks shows the whole server's locks: only this database's lock counts.
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND classid::bigint = :space AND objid::bigint = :key AND objsubid = 2"),
             {"space": LOCK_SPACE, "key": advisory_key(name)}).scalar_one())

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from casework.db import is_sqlite, reading, utcnow
 from casework.intake import receive
-from casework.lease import scan_lease
+from casework.lease import LOCK_SPACE, SCAN_LEASE, advisory_key, lease_held, scan_lease
 from casework.models import Event
 from casework.scheduler import ScanJob, max_lag, record_scan, scheduler_status, take_lease
 
@@ -93,6 +93,27 @@ def test_one_scan_lease_at_a_time_and_the_next_holder_takes_it_at_release(cw):
     finally:
         first.release()
         second.release()
+
+
+def test_a_lease_held_in_another_database_of_the_server_is_not_this_ones(cw):
+    """Advisory locks are per database, but pg_locks lists the whole server's."""
+    if is_sqlite(cw.engine):
+        pytest.skip("advisory locks are PostgreSQL's")
+    other = cw.engine.url.set(database="postgres")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(other, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT pg_try_advisory_lock(CAST(:s AS integer), CAST(:k AS integer))"),
+                {"s": LOCK_SPACE, "k": advisory_key(SCAN_LEASE)}).scalar_one()
+            assert not lease_held(cw)
+            connection.execute(
+                text("SELECT pg_advisory_unlock(CAST(:s AS integer), CAST(:k AS integer))"),
+                {"s": LOCK_SPACE, "k": advisory_key(SCAN_LEASE)})
+    finally:
+        engine.dispose()
 
 
 def gone_pid() -> int:
