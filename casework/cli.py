@@ -259,6 +259,26 @@ def import_ledger_command(ctx, file):
 
 
 @main.group()
+def audit():
+    """The audit trail: every case's events, hash-chained."""
+
+
+@audit.command("verify")
+@click.option("--case", "number", metavar="NUMBER", help="Check this case only.")
+@click.pass_context
+def audit_verify(ctx, number):
+    """Report every altered, missing, reordered or inserted event and every case row that
+    differs from its events; exit status 1 if there is any."""
+    from casework.audit import verify
+
+    tally = verify(load(ctx).engine, number=number, report=lambda p: click.echo(str(p)))
+    checked = f"{tally.cases:,} cases, {tally.events:,} events checked"
+    if tally.problems:
+        _fail(f"the audit trail has {tally.problems:,} problem(s) ({checked})")
+    click.echo(f"audit trail intact: {checked}")
+
+
+@main.group()
 def keys():
     """The data key that encrypts petitioners' name, phone and ID number."""
 

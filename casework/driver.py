@@ -53,6 +53,7 @@ class CaseRow:
     concluded_at: datetime | None
     last_event_seq: int
     last_event_at: datetime
+    last_hash: str | None
     version: int
 
 
