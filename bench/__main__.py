@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overdue", type=int, help="scan: newly overdue cases")
     parser.add_argument("--warned", type=int, help="scan: newly warned cases")
     parser.add_argument("--no-postgres", action="store_true",
-                        help="SQLite only, even where a PostgreSQL server answers")
+                        help="SQLite only, even where a PostgreSQL server answers (scan, http)")
     parser.add_argument("--scale", choices=("report", "province"), default="report",
                         help="generate: the report benchmark's history, or DESIGN.md's province")
     parser.add_argument("--years", type=float, default=5,
@@ -86,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history-cases", type=int,
                         help="http: cases in the worklist's generated history")
     parser.add_argument("--page-seconds", type=float, help="http: timed seconds per page")
-    parser.add_argument("--no-postgres", action="store_true",
-                        help="http: SQLite only, even where PostgreSQL answers")
     parser.add_argument("--data", type=Path, default=DATA, help="where histories are kept")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the histories")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="MINUTES",
