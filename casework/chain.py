@@ -16,12 +16,15 @@ characters (so no text, whatever it holds, can be read as two fields).  The text
 - number: the case number (e.g. ``450330-2026-000001``), not its row id, so a database restored
   or renumbered elsewhere is still checked against what was written;
 - seq, actor_id: decimal;  deadline_met: ``1`` or ``0``;
-- at, due_at, warn_at: UTC, ISO 8601 with microseconds, ``2026-09-29T02:00:00.123456+00:00``;
+- at, due_at, warn_at: UTC, ISO 8601 with a space, microseconds and no offset,
+  ``2026-09-29 02:00:00.123456`` (as SQLite stores them);
 - data: JSON with sorted keys, ``,`` and ``:`` separators, non-ASCII as itself;
 - prev_hash: the hash of the case's event before (null for its first event).
 
 The encoding is built with plain string formatting (an empty ``data`` is ``{}`` without
 json.dumps): it runs on the action path (casework/driver.py), where it costs a few microseconds.
+Its times are the driver's own SQLite text (``utc_text`` is the driver's conversion, remembered
+for recent moments), so an action formats its time once for both.
 """
 
 from __future__ import annotations
@@ -40,18 +43,19 @@ FIELDS = ("seq", "action", "from_level", "from_status", "to_level", "to_status",
 
 @functools.lru_cache(maxsize=4096)
 def utc_text(value: datetime | None) -> str | None:
-    """A moment as the chain writes it; remembered, as the driver's conversions are (an
-    action's time and its deadlines are a few instants shared by many events)."""
+    """A moment as the chain writes it, and as SQLite stores it (casework/driver.py uses this
+    function for its SQLite values); remembered: an action's time is hashed and stored, and
+    the deadlines of a day's cases are the same few instants."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime in an event; times must carry a zone")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; times must carry a zone")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
 def data_text(data: Mapping) -> str:
-    if not data:
-        return "{}"
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -63,7 +67,7 @@ def canonical(number: str, seq: int, action: str, from_level: str | None,
     """The text of format 1 that an event's hash is taken over (module docstring)."""
     texts = (number, str(seq), action, from_level, from_status, to_level, to_status,
              None if actor_id is None else str(actor_id), actor, utc_text(at), note,
-             data_text(data), utc_text(due_at), utc_text(warn_at),
+             data_text(data) if data else "{}", utc_text(due_at), utc_text(warn_at),
              None if deadline_met is None else ("1" if deadline_met else "0"),
              village_code, prev_hash)
     return FORMAT + "".join(["\n~" if text is None else f"\n{len(text)}:{text}"
@@ -76,7 +80,11 @@ def digest(text: str) -> str:
 
 def event_hash(number: str, event: Mapping, prev_hash: str | None) -> str:
     """The hash of the event whose column values are ``event`` in case ``number``."""
-    return digest(canonical(number, *[event[name] for name in FIELDS], prev_hash))
+    return digest(canonical(
+        number, event["seq"], event["action"], event["from_level"], event["from_status"],
+        event["to_level"], event["to_status"], event["actor_id"], event["actor"], event["at"],
+        event["note"], event["data"], event["due_at"], event["warn_at"], event["deadline_met"],
+        event["village_code"], prev_hash))
 
 
 def link(number: str, last_hash: str | None, event: dict) -> str:
