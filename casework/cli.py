@@ -272,10 +272,14 @@ def audit_verify(ctx, number):
     from casework.audit import verify
 
     tally = verify(load(ctx).engine, number=number, report=lambda p: click.echo(str(p)))
-    checked = f"{tally.cases:,} cases, {tally.events:,} events checked"
+    checked = f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')} checked"
     if tally.problems:
-        _fail(f"the audit trail has {tally.problems:,} problem(s) ({checked})")
+        _fail(f"the audit trail has {_count(tally.problems, 'problem')} ({checked})")
     click.echo(f"audit trail intact: {checked}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 @main.group()
