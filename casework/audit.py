@@ -13,6 +13,12 @@ What is found, named by case number and event seq:
 - a case row whose projection (level, status, deadline, flags, last seq, version, chain head)
   is not the replay of its events.
 
+Views of petitioner data are in the chain like any change: showing a phone and ID number in
+full is the ``view_phone`` event (casework.cases.reveal_phone); lists, the case page and the
+caller screen show them masked.  The only exports are the monthly report files, which carry
+figures only (casework.report_files.figures_only), so no export shows petitioner data to record;
+a case-list export, if one is ever added, must write an event per export.
+
 Two cursors stream the cases and the events side by side in case order (server-side cursors on
 PostgreSQL, SQLite's lazy cursor), one case's events in memory at a time: memory stays flat
 whatever the history's size.  Both read one snapshot (one transaction; REPEATABLE READ on

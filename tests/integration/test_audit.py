@@ -20,6 +20,8 @@ from casework.errors import NotFound
 from casework.intake import case_by_number, receive
 from casework.ledger import COLUMNS, import_ledger
 from casework.models import Case, Event
+from casework.report_files import to_csv
+from casework.reports import monthly_report
 from casework.scan import scan
 from casework.schema import alembic_config, upgrade
 
@@ -248,3 +250,20 @@ def test_verify_streams_its_memory_does_not_grow_with_the_history(cw, people, mo
     small = peak()
     add(180)
     assert peak() < small * 1.5
+
+
+def test_only_a_full_view_of_petitioner_data_is_an_event_and_exports_hold_none(cw, people):
+    """DESIGN.md: showing a phone in full is an event.  The case page and the caller screen
+    show it masked (no event); the only exports are the monthly report files, which carry
+    figures only (report_files.figures_only; tests/e2e/test_privacy_web.py), so there is no
+    export of petitioner data to record.  A case-list export would need its own event."""
+    number = receive(cw, people["operator"], petition(), now=T0).number
+    phone = petition()["petitioner"]["phone"]
+    detail = cases.case_detail(cw, people["village_a1"], number)
+    screen = cases.caller_cases(cw, people["operator"], phone)
+    report = to_csv(monthly_report(cw, month="2026-09"), cw.workflow)
+    assert phone not in str(detail) + str(screen) + report
+    assert [e.action for e in events_of(cw, number)] == ["intake"]
+    assert cases.reveal_phone(cw, people["village_a1"], number)["phone"] == phone
+    assert [e.action for e in events_of(cw, number)] == ["intake", "view_phone"]
+    assert problems(cw) == []
