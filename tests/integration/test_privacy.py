@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from conftest import DATA_KEY, TABLES, VILLAGE_A1, VILLAGE_B1, WORKFLOW, petition
 from sqlalchemy import select, text
@@ -173,7 +174,8 @@ def test_migration_0007_seals_plaintext_rows_and_refuses_without_a_key(cw, monke
         with cw.engine.begin() as connection:
             connection.execute(text("DELETE FROM petitioners"))
         upgrade(cw.engine, lambda: cw.keyring)
-    assert _revision(cw) == "0007"
+    newest = ScriptDirectory.from_config(alembic_config(cw.engine)).get_current_head()
+    assert _revision(cw) == newest  # back at the head, whichever migrations came after 0007
 
 
 def test_an_imported_ledger_is_sealed_and_its_callers_found(cw, people, tmp_path):
