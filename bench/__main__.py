@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overdue", type=int, help="scan: newly overdue cases")
     parser.add_argument("--warned", type=int, help="scan: newly warned cases")
     parser.add_argument("--no-postgres", action="store_true",
-                        help="SQLite only, even where a PostgreSQL server answers")
+                        help="SQLite only, even where a PostgreSQL server answers (scan, http)")
     parser.add_argument("--scale", choices=("report", "province"), default="report",
                         help="generate: the report benchmark's history, or DESIGN.md's province")
     parser.add_argument("--years", type=float, default=5,

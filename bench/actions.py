@@ -6,7 +6,8 @@ connection settings (WAL, synchronous=NORMAL, busy_timeout=5000, foreign_keys=ON
 columns> WHERE id=? AND version=?`` (rowcount checked), ``INSERT INTO events (...)`` and
 ``COMMIT`` -- the statements the engine sends (its driver path, casework/driver.py: the same SQL
 text, checked before each raw run), with the values the engine would compute given as constants
-(its times formatted before the timed loop).
+(its times formatted, and each event's hash chain link, casework/chain.py, worked out before
+the timed loop: the engine hashes on its path, the floor does not).
 
 Both run in the same process, on copies of one prepared database, in alternating order; each
 workload is repeated and the median rates are compared.  Workloads:
@@ -39,6 +40,7 @@ from bench.common import (
 from casework.access import Actor
 from casework.actions import perform
 from casework.areas import add_area
+from casework.chain import event_hash
 from casework.db import writing
 from casework.driver import CASE_COLUMNS, statements
 from casework.intake import receive_validated
@@ -61,17 +63,18 @@ SELECT_CASE = (f"SELECT {', '.join(f'cases.{name}' for name in CASE_COLUMNS)} \n
 PICK = operator.itemgetter(*(CASE_COLUMNS.index(name) for name in (
     "id", "village_code", "level", "status", "due_at", "warn_at", "version")))
 EVENT_COLUMNS = ("case_id, seq, action, from_level, from_status, to_level, to_status, actor_id, "
-                 "actor, at, note, data, due_at, warn_at, deadline_met, village_code")
-INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 16)})"
-UPDATE_NOTE = ("UPDATE cases SET last_event_seq=?, last_event_at=?, version=? "
+                 "actor, at, note, data, due_at, warn_at, deadline_met, village_code, "
+                 "prev_hash, hash")
+INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+UPDATE_NOTE = ("UPDATE cases SET last_event_seq=?, last_event_at=?, version=?, last_hash=? "
                "WHERE cases.id = ? AND cases.version = ?")
-UPDATE_STATUS = ("UPDATE cases SET status=?, last_event_seq=?, last_event_at=?, version=? "
-                 "WHERE cases.id = ? AND cases.version = ?")
+UPDATE_STATUS = ("UPDATE cases SET status=?, last_event_seq=?, last_event_at=?, version=?, "
+                 "last_hash=? WHERE cases.id = ? AND cases.version = ?")
 UPDATE_LEVEL = ("UPDATE cases SET level=?, status=?, entered_level_at=?, due_at=?, warn_at=?, "
-                "last_event_seq=?, last_event_at=?, version=? "
+                "last_event_seq=?, last_event_at=?, version=?, last_hash=? "
                 "WHERE cases.id = ? AND cases.version = ?")
 UPDATE_CONCLUDE = ("UPDATE cases SET status=?, concluded_at=?, last_event_seq=?, last_event_at=?, "
-                   "version=? WHERE cases.id = ? AND cases.version = ?")
+                   "version=?, last_hash=? WHERE cases.id = ? AND cases.version = ?")
 
 
 @dataclass
@@ -211,6 +214,50 @@ def _stamp(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def _next_state(action: str, level: str, status: str) -> tuple[str, str]:
+    """Where the plan's actions take a case (the workflow's answer, for these four)."""
+    if action == "accept":
+        return level, "in_progress"
+    if action == "escalate":
+        return "township_federation", "pending"
+    if action == "resolve":
+        return level, "resolved"
+    return level, status
+
+
+def _links(path: Path, plan, users: dict[str, int], deadlines: dict) -> list[tuple]:
+    """(prev_hash, hash) of each planned action's event: the engine's chain, worked out from
+    the prepared cases before the timed loop (``deadlines``: escalation's, as datetimes)."""
+    connection = raw_connection(path)
+    rows = connection.execute("SELECT number, village_code, level, status, due_at, warn_at, "
+                              "version, last_hash FROM cases").fetchall()
+    connection.close()
+
+    def moment(text):
+        return None if text is None else datetime.fromisoformat(text + "+00:00")
+
+    cases = {row[0]: [row[1], row[2], row[3], moment(row[4]), moment(row[5]), row[6], row[7]]
+             for row in rows}
+    links = []
+    for i, (number, action, actor) in enumerate(plan):
+        case = cases[number]
+        village, level, status, due, warn, version, last = case
+        to_level, to_status = _next_state(action, level, status)
+        if action == "escalate":
+            due, warn = deadlines[i]
+        event = {"seq": version + 1, "action": action, "from_level": level,
+                 "from_status": status, "to_level": to_level, "to_status": to_status,
+                 "actor_id": users[actor.username], "actor": actor.username, "at": at_of(i),
+                 "note": BODIES[action].get("note", ""),
+                 "data": {"outcome": "mediated"} if action == "resolve" else {},
+                 "due_at": due, "warn_at": warn,
+                 "deadline_met": True if action == "resolve" else None, "village_code": village}
+        new = event_hash(number, event, last)
+        links.append((last, new))
+        case[1:] = [to_level, to_status, due, warn, version + 1, new]
+    return links
+
+
 def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
     """Actions per second (wall, CPU) of the same statements through Python's sqlite3."""
     connection = raw_connection(path)
@@ -220,13 +267,15 @@ def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
     # the timed loop: the floor is the database work, the values may be fixed.
     cw = open_casework(path)
     _check_statements(cw)
-    deadlines = {}
+    deadlines, moments = {}, {}
     for i, (_number, action, _actor) in enumerate(plan):
         if action == "escalate":
             d = level_deadline(cw.workflow, cw.calendar, level="township_federation",
                                urgency="normal", entered_at=at_of(i))
             deadlines[i] = (_stamp(d.due_at), _stamp(d.warn_at))
+            moments[i] = (d.due_at, d.warn_at)
     cw.engine.dispose()
+    links = _links(path, plan, users, moments)
     data = {"note": "{}", "accept": "{}", "escalate": "{}",
             "resolve": json.dumps({"outcome": "mediated"})}
     pick = PICK
@@ -239,26 +288,28 @@ def run_raw(path: Path, plan, warmup: int, users: dict[str, int]) -> float:
         case_id, village, level, status, due, warn, version = pick(row)
         new = version + 1
         to_level, to_status = level, status
+        prev, own = links[i]
         if action == "note":
-            cursor = execute(UPDATE_NOTE, (new, at, new, case_id, version))
+            cursor = execute(UPDATE_NOTE, (new, at, new, own, case_id, version))
         elif action == "accept":
             to_status = "in_progress"
-            cursor = execute(UPDATE_STATUS, (to_status, new, at, new, case_id, version))
+            cursor = execute(UPDATE_STATUS, (to_status, new, at, new, own, case_id, version))
         elif action == "escalate":
             to_level, to_status = "township_federation", "pending"
             due, warn = deadlines[i]
             cursor = execute(UPDATE_LEVEL, (to_level, to_status, at, due, warn, new, at, new,
-                                            case_id, version))
+                                            own, case_id, version))
         else:  # resolve
             to_status = "resolved"
-            cursor = execute(UPDATE_CONCLUDE, (to_status, at, new, at, new, case_id, version))
+            cursor = execute(UPDATE_CONCLUDE, (to_status, at, new, at, new, own, case_id,
+                                               version))
         if cursor.rowcount != 1:
             execute("ROLLBACK")
             raise RuntimeError(f"stale version on {number}")
         execute(INSERT_EVENT, (case_id, new, action, level, status, to_level, to_status,
                                users[actor.username], actor.username, at,
                                BODIES[action].get("note", ""), data[action], due, warn,
-                               1 if action == "resolve" else None, village))
+                               1 if action == "resolve" else None, village, prev, own))
         execute("COMMIT")
 
     rates = _rates(step, len(plan), warmup)
@@ -270,12 +321,15 @@ def _check_statements(cw) -> None:
     """The raw floor must send the engine's SQL, word for word."""
     engine = statements(cw.engine.dialect)
     ours = {SELECT_CASE: engine.case_by_number.sql, INSERT_EVENT: engine.insert_event.sql}
-    for sql, columns in ((UPDATE_NOTE, ("last_event_seq", "last_event_at", "version")),
-                         (UPDATE_STATUS, ("status", "last_event_seq", "last_event_at", "version")),
+    for sql, columns in ((UPDATE_NOTE, ("last_event_seq", "last_event_at", "version",
+                                        "last_hash")),
+                         (UPDATE_STATUS, ("status", "last_event_seq", "last_event_at", "version",
+                                          "last_hash")),
                          (UPDATE_LEVEL, ("level", "status", "due_at", "warn_at", "last_event_seq",
-                                         "last_event_at", "version", "entered_level_at")),
+                                         "last_event_at", "version", "entered_level_at",
+                                         "last_hash")),
                          (UPDATE_CONCLUDE, ("status", "last_event_seq", "last_event_at",
-                                            "version", "concluded_at"))):
+                                            "version", "concluded_at", "last_hash"))):
         ours[sql] = engine.update_case(columns).sql
     for raw_sql, engine_sql in ours.items():
         if raw_sql != engine_sql:
@@ -285,10 +339,10 @@ def _check_statements(cw) -> None:
 def check_same(engine_db: Path, raw_db: Path) -> None:
     """Both sides must have written the same rows (ids, times and deadlines alike)."""
     queries = ("SELECT id, level, status, entered_level_at, due_at, warn_at, concluded_at, "
-               "last_event_seq, last_event_at, version FROM cases ORDER BY id",
+               "last_event_seq, last_event_at, version, last_hash FROM cases ORDER BY id",
                "SELECT case_id, seq, action, from_level, from_status, to_level, to_status, "
-               "actor_id, actor, at, note, data, due_at, warn_at, deadline_met, village_code "
-               "FROM events ORDER BY id")
+               "actor_id, actor, at, note, data, due_at, warn_at, deadline_met, village_code, "
+               "prev_hash, hash FROM events ORDER BY id")
     a, b = raw_connection(engine_db), raw_connection(raw_db)
     try:
         for query in queries:

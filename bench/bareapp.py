@@ -26,6 +26,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, request
 
+from casework.chain import event_hash
+from casework.crypto import Keyring
+from casework.petitioners import SEALED, PetitionerData, sealed_columns
+
 URL = os.environ.get("CASEWORK_DATABASE_URL", "").replace("+psycopg://", "://")
 POSTGRES = URL.startswith("postgresql")
 BOOL_TRUE, BOOL_FALSE = (True, False) if POSTGRES else (1, 0)
@@ -33,8 +37,12 @@ START_LEVEL = "village_congress"  # the default start level of workflows.yaml
 DEADLINE = timedelta(days=7)  # five working days, near enough for a baseline
 
 SELECT_VILLAGE = "SELECT code, kind FROM areas WHERE code = ?"
-INSERT_PETITIONER = ("INSERT INTO petitioners (name, phone, gender, age_group) "
-                     "VALUES (?, ?, ?, ?) RETURNING id")
+# The same sealed columns and hash chain as Casework writes (migrations 0007 and 0009): the
+# baseline pays for the encryption and the hashing too, only not for the framework around them.
+KEY = Keyring.from_texts(os.environ.get("CASEWORK_DATA_KEY"), None).current
+INSERT_PETITIONER = ("INSERT INTO petitioners (key_id, name_sealed, phone_sealed, "
+                     "id_number_sealed, phone_hash, gender, age_group) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
 NEXT_NUMBER = ("INSERT INTO case_number_sequences (county_code, year, last) VALUES (?, ?, 1) "
                "ON CONFLICT (county_code, year) DO UPDATE SET last = case_number_sequences.last "
                "+ 1 RETURNING last")
@@ -42,16 +50,16 @@ INSERT_CASE = (
     "INSERT INTO cases (number, county_code, year, seq, channel, category, urgency, summary, "
     "petitioner_id, village_code, level, status, received_at, entered_level_at, due_at, "
     "warn_at, warning, overdue, extended, waiting_since, concluded_at, last_event_seq, "
-    "last_event_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "NULL, NULL, 1, ?, 1) RETURNING id")
+    "last_event_at, version, last_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, NULL, NULL, 1, ?, 1, ?) RETURNING id")
 INSERT_EVENT = (
     "INSERT INTO events (case_id, seq, action, from_level, from_status, to_level, to_status, "
-    "actor_id, actor, at, note, data, due_at, warn_at, village_code) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)")
+    "actor_id, actor, at, note, data, due_at, warn_at, village_code, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 SELECT_CASE = ("SELECT id, version, level, status, village_code, due_at, warn_at, "
-               "last_event_seq FROM cases WHERE number = ?")
-UPDATE_NOTE = ("UPDATE cases SET last_event_seq = ?, last_event_at = ?, version = ? "
-               "WHERE id = ? AND version = ?")
+               "last_event_seq, last_hash FROM cases WHERE number = ?")
+UPDATE_NOTE = ("UPDATE cases SET last_event_seq = ?, last_event_at = ?, version = ?, "
+               "last_hash = ? WHERE id = ? AND version = ?")
 
 
 def _sql(statement: str) -> str:
@@ -62,6 +70,24 @@ def _stamp(moment: datetime):
     """What Casework stores: naive UTC (as text on SQLite, as SQLAlchemy writes it)."""
     naive = moment.astimezone(UTC).replace(tzinfo=None)
     return naive if POSTGRES else naive.isoformat(" ", "microseconds")
+
+
+def _moment(stored) -> datetime | None:
+    """A stored time back as an aware UTC datetime (text on SQLite, naive on PostgreSQL)."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored) if isinstance(stored, str) else stored
+    return moment.replace(tzinfo=UTC)
+
+
+def _hash(number: str, seq: int, action: str, level: str, status: str, from_level, from_status,
+          at: datetime, note: str, data: dict, due: datetime | None, warn: datetime | None,
+          village: str, prev: str | None) -> str:
+    return event_hash(number, {
+        "seq": seq, "action": action, "from_level": from_level, "from_status": from_status,
+        "to_level": level, "to_status": status, "actor_id": None, "actor": "operator",
+        "at": at, "note": note, "data": data, "due_at": due, "warn_at": warn,
+        "deadline_met": None, "village_code": village}, prev)
 
 
 _local = threading.local()
@@ -124,21 +150,25 @@ def intake():
         village = tx.one(SELECT_VILLAGE, (body["village_code"],))
         if village is None or village[1] != "village":
             return {"error": "invalid", "fields": {"village_code": "no such village"}}, 422
-        petitioner_id = tx.one(INSERT_PETITIONER, (petitioner["name"], petitioner["phone"],
-                                                   petitioner["gender"],
-                                                   petitioner["age_group"]))[0]
+        sealed = sealed_columns(KEY, PetitionerData(
+            name=petitioner["name"], phone="".join(c for c in petitioner["phone"] if c.isdigit())))
+        petitioner_id = tx.one(INSERT_PETITIONER, (
+            sealed["key_id"], *(sealed[f"{name}_sealed"] for name in SEALED),
+            sealed["phone_hash"], petitioner["gender"], petitioner["age_group"]))[0]
         county, year = village[0][:6], now.year
         seq = tx.one(NEXT_NUMBER, (county, year))[0]
         number = f"{county}-{year}-{seq:06d}"
+        data = {"channel": body["channel"]}
+        chained = _hash(number, 1, "intake", START_LEVEL, "pending", None, None, now, "", data,
+                        due, warn, village[0], None)
         case_id = tx.one(INSERT_CASE, (
             number, county, year, seq, body["channel"], body["category"], body["urgency"],
             body["summary"], petitioner_id, village[0], START_LEVEL, "pending", _stamp(now),
             _stamp(now), _stamp(due), _stamp(warn), BOOL_FALSE, BOOL_FALSE, BOOL_FALSE,
-            _stamp(now)))[0]
+            _stamp(now), chained))[0]
         tx.run(INSERT_EVENT, (case_id, 1, "intake", None, None, START_LEVEL, "pending",
-                              "operator", _stamp(now), "", json.dumps({"channel":
-                                                                       body["channel"]}),
-                              _stamp(due), _stamp(warn), village[0]))
+                              "operator", _stamp(now), "", json.dumps(data), _stamp(due),
+                              _stamp(warn), village[0], None, chained))
     return {"number": number, "level": START_LEVEL, "status": "pending", "version": 1}, 201
 
 
@@ -150,11 +180,15 @@ def action(number: str):
         row = tx.one(SELECT_CASE, (number,))
         if row is None:
             return {"error": "not_found"}, 404
-        case_id, version, level, status, village, due, warn, seq = row
+        case_id, version, level, status, village, due, warn, seq, last_hash = row
         if body["version"] != version:
             return {"error": "stale_version", "version": version}, 409
-        if tx.run(UPDATE_NOTE, (seq + 1, _stamp(now), version + 1, case_id, version)) != 1:
+        chained = _hash(number, seq + 1, "note", level, status, level, status, now,
+                        body["note"], {}, _moment(due), _moment(warn), village, last_hash)
+        if tx.run(UPDATE_NOTE, (seq + 1, _stamp(now), version + 1, chained, case_id,
+                                version)) != 1:
             return {"error": "stale_version"}, 409
         tx.run(INSERT_EVENT, (case_id, seq + 1, "note", level, status, level, status,
-                              "operator", _stamp(now), body["note"], "{}", due, warn, village))
+                              "operator", _stamp(now), body["note"], "{}", due, warn, village,
+                              last_hash, chained))
     return {"number": number, "level": level, "status": status, "version": version + 1}

@@ -26,7 +26,7 @@ from sqlalchemy import event, func, select
 
 from bench import pg
 from bench.common import DATA, WORKFLOW, data_key, empty_schema, median, remove_db, say, timed_cpu
-from bench.rows import CASE_COLUMNS, EVENT_COLUMNS, Ev, case_row, pg_value, sqlite_value
+from bench.rows import CASE_COLUMNS, EVENT_COLUMNS, Ev, case_row, chain, pg_value, sqlite_value
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.db import reading
@@ -125,13 +125,15 @@ def _rows(open_cases: int, overdue: int, warned: int):
             evs = _events(kind, village, due_rng if kind in ("overdue", "warned") else rng)
             state = {"warning": False, "overdue": False, "extended": False,
                      "waiting_since": None, "concluded_at": None}
+            year = evs[0].at.astimezone(SHANGHAI).year
+            number = f"{COUNTY}-{year}-{case_id:07d}"
+            last_hash = chain(number, village, evs)
             for ev in evs:
                 state = project(state, ev)
                 events.append(ev.row(case_id, village))
-            year = evs[0].at.astimezone(SHANGHAI).year
-            cases.append(case_row(case_id, f"{COUNTY}-{year}-{case_id:07d}", COUNTY, year,
-                                  case_id, "hotline_12338", "marriage_family", "normal", "",
-                                  1, village, evs[0].at, state))
+            cases.append(case_row(case_id, number, COUNTY, year, case_id, "hotline_12338",
+                                  "marriage_family", "normal", "", 1, village, evs[0].at, state,
+                                  last_hash))
         yield cases, events
 
 

@@ -282,6 +282,30 @@ def restore_command(ctx, file, force):
 
 
 @main.group()
+def audit():
+    """The audit trail: every case's events, hash-chained."""
+
+
+@audit.command("verify")
+@click.option("--case", "number", metavar="NUMBER", help="Check this case only.")
+@click.pass_context
+def audit_verify(ctx, number):
+    """Report every altered, missing, reordered or inserted event and every case row that
+    differs from its events; exit status 1 if there is any."""
+    from casework.audit import verify
+
+    tally = verify(load(ctx).engine, number=number, report=lambda p: click.echo(str(p)))
+    checked = f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')} checked"
+    if tally.problems:
+        _fail(f"the audit trail has {_count(tally.problems, 'problem')} ({checked})")
+    click.echo(f"audit trail intact: {checked}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+@main.group()
 def keys():
     """The data key that encrypts petitioners' name, phone and ID number."""
 

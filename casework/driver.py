@@ -23,6 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
+from casework.chain import utc_text
 from casework.db import UTCDateTime
 from casework.models import Case, Event
 
@@ -53,6 +54,7 @@ class CaseRow:
     concluded_at: datetime | None
     last_event_seq: int
     last_event_at: datetime
+    last_hash: str | None
     version: int
 
 
@@ -127,15 +129,9 @@ def statements(dialect: Dialect) -> Statements:
 # is both the event's and the case's).  They are used only when they give exactly SQLAlchemy's
 # values for the samples below (checked once per dialect); otherwise SQLAlchemy's own are.
 
-@functools.lru_cache(maxsize=4096)
-def _sqlite_text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; times must carry a zone")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+# The hash chain formats an event's times the same way, through this same remembered function
+# (casework/chain.py), so an action's time is formatted once for both.
+_sqlite_text = utc_text
 
 
 @functools.lru_cache(maxsize=4096)

@@ -3,7 +3,11 @@ under the case's version (two cadres escalating at once give one escalation).
 
 Two ways to write it, the same rows: ``append`` on an ORM session (intake, the scan, views, the
 ledger import) and ``append_row`` on the driver path of ``actions.perform`` (casework/driver.py);
-tests/integration/test_action_driver.py checks that they store the same bytes."""
+tests/integration/test_action_driver.py checks that they store the same bytes.
+
+Both chain the event to the case's last one (casework/chain.py) from the case row's
+``last_hash``, which the same versioned UPDATE moves on: no further read, and a concurrent
+writer that chained to the same head is refused as stale with it."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.access import Actor
+from casework.chain import link
 from casework.deadlines import Deadline
 from casework.driver import CaseRow, DriverTransaction
 from casework.errors import Invalid, StaleVersion
@@ -46,6 +51,8 @@ def event_values(
         "warn_at": warn_at,
         "deadline_met": deadline_met,
         "village_code": case.village_code if case else village_code,
+        "prev_hash": None,  # set by the append that writes it (chain.link)
+        "hash": None,
     }
 
 
@@ -63,12 +70,15 @@ def current_deadline(case: Case) -> Deadline | None:
 
 
 def changes(case, event: dict) -> dict:
-    """The projected columns of ``case`` that ``event`` (its column values) changes."""
+    """The columns of ``case`` that ``event`` (its column values) changes: its projection and
+    the chain head.  Chains the event (sets its ``prev_hash`` and ``hash``)."""
     if event["at"] < case.last_event_at:
         # Reports replay a case's events up to a moment; that needs them in time order.
         raise Invalid({"at": "a case's events cannot be dated before its last event"})
-    return {name: value for name, value in assignments(event).items()
-            if getattr(case, name) != value}
+    changed = {name: value for name, value in assignments(event).items()
+               if getattr(case, name) != value}
+    changed["last_hash"] = link(case.number, case.last_hash, event)
+    return changed
 
 
 def append(session: Session, case: Case, event: Event) -> Event:
@@ -85,6 +95,7 @@ def append(session: Session, case: Case, event: Event) -> Event:
     connection.execute(EVENTS.insert(), [row])
     for name, value in changed.items():
         set_committed_value(case, name, value)
+    event.prev_hash, event.hash = row["prev_hash"], row["hash"]
     return event
 
 
@@ -125,8 +136,11 @@ def insert_first(session: Session, case: Case, event: Event) -> Event:
     """Store a new case with its first event; the case row is that event's projection."""
     for name, value in project(projected_columns(case), event).items():
         setattr(case, name, value)
+    row = _row(event)
+    case.last_hash = link(case.number, None, row)
     session.add(case)
     session.flush()
-    event.case_id = case.id
-    session.connection().execute(EVENTS.insert(), [_row(event)])
+    row["case_id"] = event.case_id = case.id
+    event.prev_hash, event.hash = row["prev_hash"], row["hash"]
+    session.connection().execute(EVENTS.insert(), [row])
     return event

@@ -146,6 +146,8 @@ class Case(SQLModel, table=True):
     last_event_at: datetime = _time(index=True)
     # Equal to the number of events: every event, the scheduler's too, is one new version.
     version: int = 1
+    # The hash of the last event (casework/chain.py): the next event chains to it unread.
+    last_hash: str | None = Field(default=None, max_length=64)
 
 
 class Event(SQLModel, table=True):
@@ -175,6 +177,9 @@ class Event(SQLModel, table=True):
     warn_at: datetime | None = _time(default=None)
     deadline_met: bool | None = None
     village_code: str = Field(max_length=12)
+    # The hash chain (casework/chain.py): the case's event before this one, and this one.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
 
 
 class SchedulerLease(SQLModel, table=True):

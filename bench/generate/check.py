@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bench.common import WORKFLOW, data_key, say
 from casework.access import Actor
 from casework.actions import apply_action
+from casework.audit import verify as verify_chain
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
 from casework.models import Case, CaseNumberSequence, Event, User
@@ -25,8 +26,9 @@ def _open(url: str) -> Casework:
 
 def verify(url: str, sample: int = 300, seed: int = 1) -> None:
     """A sample of cases must be the replay of their events, in time order, each event
-    starting where the last one ended; case numbers gapless per county and year and matching
-    the sequences; and the engine must accept an action on an open case (rolled back)."""
+    starting where the last one ended, their hash chains intact; case numbers gapless per
+    county and year and matching the sequences; and the engine must accept an action on an
+    open case (rolled back)."""
     cw = _open(url)
     rng = random.Random(seed)
     with Session(cw.engine) as session:
@@ -45,6 +47,10 @@ def verify(url: str, sample: int = 300, seed: int = 1) -> None:
                                          "another state than the last one ended in")
                 if after.at < before.at:
                     raise AssertionError(f"case {row.number}: events out of time order")
+            problems = []
+            verify_chain(cw.engine, number=row.number, report=problems.append)
+            if problems:
+                raise AssertionError(f"hash chain: {problems[0]}")
         numbers = session.execute(
             select(Case.county_code, Case.year, func.count(), func.min(Case.seq),
                    func.max(Case.seq), func.count(func.distinct(Case.number)),
@@ -68,7 +74,7 @@ def verify(url: str, sample: int = 300, seed: int = 1) -> None:
             session.rollback()
     cw.engine.dispose()
     say(f"generate: {cw.engine.dialect.name}: verified {sample} cases against the replay of "
-        f"their events; case numbers gapless in {len(numbers)} county-years")
+        f"their events and their hash chains; case numbers gapless in {len(numbers)} county-years")
 
 
 def shares(url: str) -> dict:

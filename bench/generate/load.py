@@ -21,6 +21,7 @@ from bench.rows import (
     EVENT_COLUMNS,
     PETITIONER_COLUMNS,
     case_row,
+    chain,
     pg_value,
     sqlite_value,
 )
@@ -174,12 +175,14 @@ class Loader:
                                 sealed["phone_hash"],
                                 "female" if rng.random() < 0.95 else "male",
                                 rng.choice(("18_34", "35_59", "60_plus"))))
+            number = f"{county}-{year}-{seq:06d}"
+            last_hash = chain(number, village, evs)
             for event in evs:
                 events.append(event.row(case_id, village))
-            cases.append(case_row(case_id, f"{county}-{year}-{seq:06d}", county, year, seq,
+            cases.append(case_row(case_id, number, county, year, seq,
                                   fields["channel"], fields["category"], fields["urgency"],
                                   rng.choice(SUMMARIES), case_id, village, received,
-                                  replay(evs)))
+                                  replay(evs), last_hash))
         events.sort(key=lambda row: row[9])  # by time, as the engine would have inserted them
         self.write("petitioners", PETITIONER_COLUMNS, petitioners)
         self.write("cases", CASE_COLUMNS, cases)

@@ -15,7 +15,8 @@ from casework.deadlines import SHANGHAI
 
 SPRING_FESTIVAL = chinese_calendar.Holiday.spring_festival.value
 
-GENERATOR_VERSION = 3  # 2: seasons and holidays, notes per level; 3: petitioners sealed
+GENERATOR_VERSION = 4  # 2: seasons and holidays, notes per level; 3: petitioners sealed;
+# 4: events hash-chained (casework/chain.py)
 SCAN_LAG = timedelta(seconds=40)  # the scheduler scans every minute
 HISTORY_FROM = (2016, 1)
 SHORT = {"village_mailbox": "village", "village_congress": "village",

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from click.testing import CliRunner
-from conftest import AREAS, COUNTY, DATA_KEY, TOWN_A, VILLAGE_A1, WORKFLOW
+from conftest import AREAS, COUNTY, DATA_KEY, TOWN_A, VILLAGE_A1, WORKFLOW, petition
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from casework.cli import main
 from casework.db import reading
+from casework.intake import receive
 from casework.models import Area, Case, User
 
 
@@ -194,3 +195,28 @@ def test_the_installed_command_runs_from_any_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "casework", "workflow", "check"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "is valid" in result.stdout
+
+
+def test_audit_verify_says_all_is_well_in_one_line(run, cw, people):
+    for _ in range(2):
+        receive(cw, people["operator"], petition())
+    result = run("audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "audit trail intact: 2 cases, 2 events checked\n"
+
+
+def test_audit_verify_names_each_problem_and_exits_1(run, cw, people):
+    numbers = [receive(cw, people["operator"], petition()).number for _ in range(3)]
+    with cw.engine.begin() as connection:
+        connection.execute(text("UPDATE events SET note = 'x' WHERE case_id = "
+                                "(SELECT id FROM cases WHERE number = :n)"), {"n": numbers[1]})
+    result = run("audit", "verify")
+    assert result.stdout.splitlines() == [
+        f"case {numbers[1]} seq 1: altered: its content does not give its hash"]
+    assert one_sentence(result) == (
+        "casework: the audit trail has 1 problem (3 cases, 3 events checked).")
+    result = run("audit", "verify", "--case", numbers[0])
+    assert (result.exit_code, result.stdout) == (
+        0, "audit trail intact: 1 case, 1 event checked\n")
+    assert one_sentence(run("audit", "verify", "--case", "450330-2026-999999")) == (
+        "casework: no case 450330-2026-999999.")

@@ -28,6 +28,7 @@ from casework.access import allowed_actions
 from casework.actions import perform
 from casework.areas import add_area
 from casework.bootstrap import bootstrap
+from casework.chain import FIELDS, event_hash
 from casework.config import Settings
 from casework.db import make_engine, reading, writing
 from casework.errors import CaseworkError
@@ -160,6 +161,12 @@ class CaseChain(RuleBasedStateMachine):
             assert [e.seq for e in own] == list(range(1, len(own) + 1)), "an event was lost"
             replayed = replay(own)
             assert {k: replayed[k] for k in PROJECTED} == projected_columns(case)
+            previous = None
+            for event in own:  # and the events form the case's hash chain
+                assert event.prev_hash == previous and event.hash == event_hash(
+                    case.number, {name: getattr(event, name) for name in FIELDS}, previous)
+                previous = event.hash
+            assert case.last_hash == previous
 
     @invariant()
     def no_action_skips_a_level(self):

@@ -6,7 +6,7 @@ for a county's list in its own order.  ix_cases_status is the first column of
 ix_cases_by_status, so it goes.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-22
 """
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ import casework.db  # noqa: F401
 
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
