@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
+from casework.audit import verify
 from casework.db import reading
 from casework.models import Case, Event
 from casework.projection import PROJECTED, projected_columns, replay
@@ -49,4 +50,6 @@ def examine(engine: Engine) -> Ledger:
             found.problems.append(f"{case.number}: row differs from the replay of its events")
     for case_id in by_case:
         found.problems.append(f"events of a case id {case_id} that has no row")
+    # And the audit trail: every event's hash chain intact, as `casework audit verify` checks.
+    verify(engine, report=lambda problem: found.problems.append(f"audit: {problem}"))
     return found

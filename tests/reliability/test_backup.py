@@ -1,6 +1,7 @@
 """``casework backup`` and ``casework restore``: a backup taken while cases are being worked
-restores whole (every case the replay of its events, nothing that committed before the backup
-missing), on SQLite and PostgreSQL; bad requests are one sentence and write nothing."""
+restores whole (every case the replay of its events, its hash chain intact as `casework audit
+verify` checks it, nothing that committed before the backup missing), on SQLite and
+PostgreSQL; bad requests are one sentence and write nothing."""
 
 from __future__ import annotations
 
