@@ -81,3 +81,14 @@ class WorkflowError(CaseworkError):
         where = f"{source} line {line}: " if line else f"{source}: "
         super().__init__(where + message)
         self.line = line
+
+
+class PartitionRefused(CaseworkError):
+    """The events table cannot be partitioned here (SQLite, or something the conversion would
+    lose); the message says why, and nothing was changed."""
+
+    code = "partition_refused"
+
+
+class AlreadyPartitioned(PartitionRefused):
+    """A second conversion: the table is partitioned already."""
