@@ -306,6 +306,75 @@ def _count(number: int, noun: str) -> str:
 
 
 @main.group()
+def partitions():
+    """The events table in monthly partitions (PostgreSQL; docs/deploy.md)."""
+
+
+@partitions.command("convert")
+@click.option("--months-ahead", type=click.IntRange(0, 24), default=3, show_default=True,
+              help="Months after this one to make partitions for.")
+@click.pass_context
+def partitions_convert(ctx, months_ahead):
+    """Convert the events table into one partition per month (Beijing time) and a DEFAULT
+    one, keeping every event; once, in one transaction.  Stop the web app and the
+    scheduler first: the table is locked while its rows are copied."""
+    from casework.errors import AlreadyPartitioned
+    from casework.partitions import partition_events
+
+    try:
+        done = partition_events(load(ctx).engine, months_ahead=months_ahead)
+    except AlreadyPartitioned as exc:
+        click.echo(f"nothing to do: {exc.message}")  # safe to repeat, like `init`
+        return
+    months = [p.month for p in done.partitions if p.month]
+    click.echo(f"events partitioned by month: {_count(done.rows, 'event')} in "
+               f"{len(months)} monthly partitions ({months[0]} to {months[-1]}) and a DEFAULT one")
+
+
+@partitions.command("ensure")
+@click.option("--months-ahead", type=click.IntRange(0, 24), default=3, show_default=True)
+@click.pass_context
+def partitions_ensure(ctx, months_ahead):
+    """Create the partitions missing up to some months ahead (the scheduler does it daily)."""
+    from casework.db import utcnow
+    from casework.partitions import ensure_partitions, list_partitions
+
+    engine = load(ctx).engine
+    if list_partitions(engine, exact=False) is None:
+        click.echo("the events table is not partitioned: nothing to do")
+        return
+    created = ensure_partitions(engine, utcnow(), months_ahead)
+    click.echo(f"created {', '.join(created)}" if created else "no partition was missing")
+
+
+@partitions.command("status")
+@click.option("--estimate", is_flag=True,
+              help="The planner's row estimates instead of counting every row.")
+@click.pass_context
+def partitions_status(ctx, estimate):
+    """List the partitions of the events table: month, bounds (UTC) and rows."""
+    from casework.partitions import list_partitions
+
+    engine = load(ctx).engine
+    listed = list_partitions(engine, exact=not estimate)
+    if listed is None:
+        where = " (SQLite keeps one table)" if engine.dialect.name == "sqlite" else ""
+        click.echo(f"the events table is not partitioned{where}")
+        return
+
+    def utc(moment) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    click.echo(f"{'partition':<20} {'month':<8} {'from (UTC)':<17} {'to (UTC)':<17} rows")
+    for p in listed:
+        month = "default" if p.default else (p.month or "-")
+        click.echo(f"{p.name:<20} {month:<8} {utc(p.start):<17} {utc(p.end):<17} {p.rows:,}")
+    rows = sum(p.rows for p in listed)
+    click.echo(f"{_count(len(listed), 'partition')}, {_count(rows, 'event')}"
+               + (" (estimated)" if estimate else ""))
+
+
+@main.group()
 def keys():
     """The data key that encrypts petitioners' name, phone and ID number."""
 
