@@ -33,6 +33,7 @@ from casework.models import SchedulerLease
 from casework.notify import deliver_due, enqueue_digests
 from casework.notify.backlog import prune_sent
 from casework.notify.digest import DIGEST_AT
+from casework.partitions import ensure_partitions
 from casework.scan import scan
 
 __all__ = ["SCAN_LEASE", "ScanJob", "configure", "holder_name", "max_lag", "record_scan",
@@ -40,6 +41,7 @@ __all__ = ["SCAN_LEASE", "ScanJob", "configure", "holder_name", "max_lag", "reco
 log = logging.getLogger("casework.scheduler")
 OUTBOX_JOB, DIGEST_JOB = "notification_outbox", "notification_digest"
 PRUNE_JOB = "notification_prune"
+PARTITION_JOB = "event_partitions"
 OUTBOX_INTERVAL = 30  # seconds between runs of the outbox sender
 
 
@@ -136,11 +138,37 @@ class NotificationJob:
             log.exception("%s failed", self.run.__name__)  # the next run tries again
 
 
+class PartitionJob:
+    """The monthly partitions of events made ahead (casework/partitions.py; nothing to do on
+    SQLite or an unpartitioned table).  DDL: only the scan lease's holder runs it, so that one
+    scheduler of several does it (the partition lock would make a second wait, then find
+    nothing missing)."""
+
+    def __init__(self, cw: Casework, lease) -> None:
+        self.cw = cw
+        self.lease = lease
+
+    def __call__(self) -> None:
+        if is_sqlite(self.cw.engine):
+            return  # one table; no need to touch the lease
+        try:
+            if not self.lease.acquire(utcnow()):
+                log.debug("another scheduler holds the scan lease")
+                return
+            created = ensure_partitions(self.cw.engine, self.cw.settings.clock.now())
+        except Exception:
+            log.exception("creating the events' monthly partitions failed")  # tried tomorrow
+            return
+        if created:
+            log.info("created partitions %s", ", ".join(created))
+
+
 def configure(scheduler, cw: Casework, interval: int | None = None):
     interval = interval or cw.settings.scan_interval
     started = datetime.now(SHANGHAI)
+    scan_job = ScanJob(cw, interval)
     scheduler.add_job(
-        ScanJob(cw, interval), IntervalTrigger(seconds=interval, timezone=SHANGHAI),
+        scan_job, IntervalTrigger(seconds=interval, timezone=SHANGHAI),
         id=SCAN_LEASE, next_run_time=started,  # scan at start too
         coalesce=True, max_instances=1, misfire_grace_time=300, replace_existing=True)
     scheduler.add_job(
@@ -161,6 +189,12 @@ def configure(scheduler, cw: Casework, interval: int | None = None):
     scheduler.add_job(
         NotificationJob(cw, prune_sent), CronTrigger(hour=3, minute=40, timezone=SHANGHAI),
         id=PRUNE_JOB, next_run_time=started, coalesce=True, max_instances=1,
+        misfire_grace_time=3600, replace_existing=True)
+    # Once a day at night, and at start: the events' partitions three months ahead, made
+    # while the table is quiet (the DDL locks it for a moment).
+    scheduler.add_job(
+        PartitionJob(cw, scan_job.lease), CronTrigger(hour=3, minute=50, timezone=SHANGHAI),
+        id=PARTITION_JOB, next_run_time=started, coalesce=True, max_instances=1,
         misfire_grace_time=3600, replace_existing=True)
     if not cw.settings.clock.is_real:
         log.warning("the jobs run on a moved clock (CASEWORK_CLOCK): now is %s",
