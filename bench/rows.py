@@ -7,6 +7,7 @@ own values on the way in: SQLite's text timestamps as SQLAlchemy stores them
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -48,12 +49,17 @@ class Ev:
                 self.due_at, self.warn_at, self.deadline_met, village, self.prev_hash, self.hash)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> dict:
+    return json.loads(text)  # read only: the few distinct texts are shared
+
+
 def chain(number: str, village: str, events: list[Ev]) -> str | None:
     """Hash-chain a case's events (in seq order) as the engine does (casework/chain.py); the
     last hash, the case row's ``last_hash``.  ``data`` may be given as its stored JSON text."""
     last = None
     for ev in events:
-        data = json.loads(ev.data) if isinstance(ev.data, str) else ev.data
+        data = _parsed(ev.data) if isinstance(ev.data, str) else ev.data
         ev.prev_hash = last
         ev.hash = last = digest(canonical(
             number, ev.seq, ev.action, ev.from_level, ev.from_status, ev.to_level, ev.to_status,

@@ -18,36 +18,43 @@ to ``now``), generated from its own seed with about ``month_cases`` cases a mont
 *history* (from ``history_from``) sized to reach the wanted number of events, all of whose cases
 were concluded long before the window.  Some window cases are left open, a few stuck long past
 their deadlines.
+
+Months are planned in the parent (plan.py: which cases come in, their ids and numbers), then
+simulated by one worker process per core (work.py), while the parent writes the finished months
+in time order; a few months at most are in flight, so memory stays flat at any history size.
+The output depends only on the parameters, not on the number of workers.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import time
+from collections import deque
 from datetime import UTC
 from pathlib import Path
 
 from bench.common import WORKFLOW, data_key, empty_schema, say
 from bench.generate.check import shares, verify
 from bench.generate.load import Loader, PostgresSink, SqliteSink
+from bench.generate.plan import MonthPlan, Numbering, draw_month, history_counts, window_count
 from bench.generate.shapes import (
     Params,
     Shape,
     make_areas,
     make_users,
-    month_start,
     months,
     province,
-    received_times,
-    season,
     shift,
 )
 from bench.generate.simulate import CaseSim
+from bench.generate.work import simulate_month, start_worker
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 
 __all__ = ["Params", "Shape", "generate", "province", "shares", "target_url", "verify"]
-
+IN_FLIGHT = 3  # months being simulated ahead of the one being written
 
 def target_url(target: Path | str) -> str:
     """A database URL for a SQLite path or a URL."""
@@ -67,7 +74,17 @@ def _sink(url: str):
     return PostgresSink(url)
 
 
-def generate(targets: Path | str | list, params: Params, *, verify_sample: int = 300) -> dict:
+def _events_per_case(cw, users, villages, params: Params, month) -> float:
+    """Events a concluded case brings, from a pilot sample: sizes the history."""
+    rng = random.Random(f"{params.seed}-pilot")
+    sim = CaseSim(cw, users, rng, params.now.astimezone(UTC), params.notes)
+    drawn = draw_month(f"{params.seed}-pilot-{month}", month, 3000, villages, params.now, 0)
+    return sum(len(sim.run(received, village, stuck=False)[1])
+               for received, village, _stuck in drawn) / len(drawn)
+
+
+def generate(targets: Path | str | list, params: Params, *, verify_sample: int = 300,
+             workers: int | None = None) -> dict:
     """Write the province of ``params`` into each target (a SQLite path or a database URL;
     PostgreSQL databases are dropped and made again).  Returns facts, with the seconds spent
     simulating and the seconds each database spent loading."""
@@ -77,64 +94,51 @@ def generate(targets: Path | str | list, params: Params, *, verify_sample: int =
                             data_key=data_key()))
     areas, villages = make_areas(params.shape)
     users = make_users(params.shape, villages)
-    now = params.now.astimezone(UTC)
     report_month = tuple(int(x) for x in params.month.split("-"))
     window = months(shift(report_month, -12), shift(report_month, 1))
     history = months(params.history_from, shift(window[0], -1))
 
-    # The window first, from its own seed: the same at every history size.
-    say(f"generate: simulating the window {window[0][0]}-{window[0][1]:02d} .. "
-        f"{window[-1][0]}-{window[-1][1]:02d} (about {params.month_cases:,} cases a month)")
-    window_rng = random.Random(f"{params.seed}-window-{params.month_cases}")
-    sim = CaseSim(cw, users, window_rng, now, params.notes)
-    window_blocks, window_events, complete = [], 0, []
-    for month in window:
-        count = round(params.month_cases * season(month))
-        if month == window[-1]:
-            elapsed = (params.now - month_start(month)).days
-            count = count * max(elapsed, 1) // 30
-        block = []
-        for received in received_times(window_rng, month, count, now):
-            village = window_rng.choice(villages)
-            fields, evs = sim.run(received, village,
-                                  stuck=window_rng.random() < params.stuck_share)
-            block.append((received, village, fields, evs))
-            window_events += len(evs)
-            if month <= shift(report_month, -3):
-                complete.append(len(evs))
-        window_blocks.append(block)
-    per_case = sum(complete) / max(len(complete), 1)
-    history_cases = max(0, int((params.events - window_events) / per_case))
-    if history_cases == 0:
-        say(f"generate: the window alone has {window_events:,} events; no older history")
-    # A slowly growing caseload, and each month's seasons.
-    weights = [(0.5 + 0.5 * i / max(len(history) - 1, 1)) * season(m)
-               for i, m in enumerate(history)]
-    scale = history_cases / sum(weights) if weights else 0
+    per_case = _events_per_case(cw, users, villages, params, shift(report_month, -3))
+    window_cases = [window_count(m, params.month_cases, params.now, m == window[-1])
+                    for m in window]
+    history_cases = max(0, int((params.events - sum(window_cases) * per_case) / per_case))
+    counts = history_counts(history, history_cases, str(params.seed))
+    say(f"generate: {len(history)} months of history ({sum(counts):,} cases) and the window "
+        f"{window[0][0]}-{window[0][1]:02d} .. {window[-1][0]}-{window[-1][1]:02d} "
+        f"({sum(window_cases):,} cases), about {per_case:.1f} events a case")
+    numbering = Numbering()
+    plans = []
+    # The window's months draw from seeds of their own: the same at every history size.
+    for kind, span, sizes, stuck in (("history", history, counts, 0.0),
+                                     (f"window-{params.month_cases}", window, window_cases,
+                                      params.stuck_share)):
+        for month, count in zip(span, sizes, strict=True):
+            seed = f"{params.seed}-{kind}-{month[0]}-{month[1]:02d}"
+            drawn = draw_month(seed, month, count, villages, params.now, stuck)
+            plans.append(MonthPlan(month, seed, stuck, numbering.number(drawn)))
 
     sinks = [_sink(url) for url in urls]
-    loader = Loader(sinks, random.Random(f"{params.seed}-rows"),
-                    window_events + int(history_cases * per_case), cw.keyring.current)
+    loader = Loader(sinks, int(numbering.case_id * per_case))
     loader.start(areas, users)
-    history_rng = random.Random(f"{params.seed}-history")
-    history_sim = CaseSim(cw, users, history_rng, now, params.notes)
-    for month, weight in zip(history, weights, strict=True):
-        count = int(weight * scale + history_rng.random())
-        block = []
-        for received in received_times(history_rng, month, count, now):
-            village = history_rng.choice(villages)
-            fields, evs = history_sim.run(received, village, stuck=False)
-            block.append((received, village, fields, evs))
-        loader.store(block)
-    for block in window_blocks:
-        loader.store(block)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers or os.cpu_count() or 1, initializer=start_worker,
+                      initargs=(cw, users, params.now.astimezone(UTC), params.notes,
+                                cw.keyring.current)) as pool:
+        pending: deque = deque()
+        for plan in plans:
+            pending.append(pool.apply_async(simulate_month, (plan,)))
+            if len(pending) > IN_FLIGHT:
+                loader.store(pending.popleft().get())
+        while pending:
+            loader.store(pending.popleft().get())
     say("generate: building indexes ...")
-    loading = loader.finish()
+    loading = loader.finish(numbering.sequences)
     cw.engine.dispose()
     seconds = time.perf_counter() - started
-    facts = {"events": loader.events, "cases": loader.case_id, "villages": len(villages),
-             "users": len(users.rows), "window_events": window_events, "seconds": seconds,
-             "load_seconds": loading, "simulate_seconds": seconds - sum(loading.values())}
+    facts = {"events": loader.events, "cases": loader.cases, "villages": len(villages),
+             "users": len(users.rows), "window_cases": sum(window_cases), "seconds": seconds,
+             "load_seconds": loading, "simulate_seconds": seconds - sum(loading.values()),
+             "workers": workers or os.cpu_count() or 1}
     if verify_sample:
         for url in urls:
             verify(url, verify_sample)

@@ -1,35 +1,23 @@
-"""Bulk loading of simulated cases: numbered, with petitioners, into SQLite or PostgreSQL.
+"""Bulk loading of simulated months into SQLite or PostgreSQL.
 
 SQLite: ``executemany`` in one big transaction with the journal off and the indexes dropped
 (built again at the end).  PostgreSQL: COPY through psycopg 3 into tables whose secondary
 indexes are dropped, then rebuilt, the id sequences moved past the loaded rows, and ANALYZE.
-Both get the same rows: the row builder is shared and only the values' form differs.
+Both get the very same rows (bench/generate/work.py builds them in a form both accept).
 """
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
 
 from bench import pg
-from bench.generate.shapes import SUMMARIES, SURNAMES, Users
-from bench.rows import (
-    CASE_COLUMNS,
-    EVENT_COLUMNS,
-    PETITIONER_COLUMNS,
-    case_row,
-    chain,
-    pg_value,
-    sqlite_value,
-)
-from casework.crypto import DataKey
-from casework.deadlines import SHANGHAI
+from bench.generate.shapes import Users
+from bench.generate.work import MonthRows
+from bench.rows import CASE_COLUMNS, EVENT_COLUMNS, PETITIONER_COLUMNS, sqlite_value
 from casework.passwords import hash_password
-from casework.petitioners import SEALED, PetitionerData, sealed_columns
-from casework.projection import replay
 
 USER_COLUMNS = ("id", "username", "password_hash", "role", "area_code", "email", "active",
                 "session_token", "created_at")
@@ -59,8 +47,7 @@ class SqliteSink:
 
     def write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         started = time.perf_counter()
-        self.db.executemany(_insert(table, columns),
-                            [tuple(map(sqlite_value, row)) for row in rows])
+        self.db.executemany(_insert(table, columns), rows)
         self.seconds += time.perf_counter() - started
 
     def finish(self) -> None:
@@ -86,12 +73,14 @@ class PostgresSink:
 
     def write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         started = time.perf_counter()
-        pg.copy_rows(self.db, table, columns, (tuple(map(pg_value, row)) for row in rows))
+        pg.copy_rows(self.db, table, columns, rows)
         self.seconds += time.perf_counter() - started
 
     def finish(self) -> None:
         started = time.perf_counter()
         self.db.commit()  # the rows first: index builds then run as their own statements
+        # A province's events are gigabytes: sort each index in memory, not in temp files.
+        self.db.execute("SET maintenance_work_mem = '2GB'")
         self.dropped.__exit__(None, None, None)
         pg.reset_sequences(self.db, ("users", "petitioners", "cases", "events"))
         self.db.commit()
@@ -127,16 +116,12 @@ class Progress:
 
 
 class Loader:
-    """Numbers cases gaplessly per county and year, in received order, and writes each block
-    of simulated cases to every sink."""
+    """Writes the areas and users, then each simulated month's rows, to every sink."""
 
-    def __init__(self, sinks: list, rng: random.Random, total: int, key: DataKey):
-        self.sinks, self.rng, self.key = sinks, rng, key
-        self.case_id = 0
-        self.sequences: dict[tuple[str, int], int] = {}
-        self.events = 0
+    def __init__(self, sinks: list, total: int):
+        self.sinks = sinks
+        self.cases = self.events = 0
         self.progress = Progress(total)
-        self.recent_phones: list[int] = []
 
     def write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         for sink in self.sinks:
@@ -146,54 +131,24 @@ class Loader:
         self.write("areas", AREA_COLUMNS, areas)
         hashed = hash_password("bench-password")
         created = datetime(2015, 12, 1, tzinfo=UTC)
-        self.write("users", USER_COLUMNS, [(uid, name, hashed, role, area, None, True,
-                                            f"{uid:032x}", created)
-                                           for uid, name, role, area in users.rows])
+        self.write("users", USER_COLUMNS, [
+            tuple(map(sqlite_value, (uid, name, hashed, role, area, None, True,
+                                     f"{uid:032x}", created)))
+            for uid, name, role, area in users.rows])
 
-    def store(self, block: list[tuple]) -> None:
-        """Write one block of simulated cases (sorted by received time), events in time order."""
-        rng = self.rng
-        cases, petitioners, events = [], [], []
-        for received, village, fields, evs in block:
-            self.case_id += 1
-            case_id = self.case_id
-            county = village[:6]
-            year = received.astimezone(SHANGHAI).year
-            seq = self.sequences.get((county, year), 0) + 1
-            self.sequences[(county, year)] = seq
-            if self.recent_phones and rng.random() < 0.05:
-                phone = rng.choice(self.recent_phones)  # a caller who called before
-            else:
-                phone = 13000000000 + rng.randrange(10**9)
-                self.recent_phones.append(phone)
-                if len(self.recent_phones) > 5000:
-                    self.recent_phones.pop(0)
-            sealed = sealed_columns(self.key, PetitionerData(name=rng.choice(SURNAMES) + "某",
-                                                             phone=str(phone)))
-            petitioners.append((case_id, sealed["key_id"],
-                                *(sealed[f"{name}_sealed"] for name in SEALED),
-                                sealed["phone_hash"],
-                                "female" if rng.random() < 0.95 else "male",
-                                rng.choice(("18_34", "35_59", "60_plus"))))
-            number = f"{county}-{year}-{seq:06d}"
-            last_hash = chain(number, village, evs)
-            for event in evs:
-                events.append(event.row(case_id, village))
-            cases.append(case_row(case_id, number, county, year, seq,
-                                  fields["channel"], fields["category"], fields["urgency"],
-                                  rng.choice(SUMMARIES), case_id, village, received,
-                                  replay(evs), last_hash))
-        events.sort(key=lambda row: row[9])  # by time, as the engine would have inserted them
-        self.write("petitioners", PETITIONER_COLUMNS, petitioners)
-        self.write("cases", CASE_COLUMNS, cases)
-        self.write("events", EVENT_COLUMNS, events)
-        self.events += len(events)
-        self.progress.update(self.events, self.case_id)
+    def store(self, month: MonthRows) -> None:
+        """Write one month's rows (their values already in the form both databases take)."""
+        self.write("petitioners", PETITIONER_COLUMNS, month.petitioners)
+        self.write("cases", CASE_COLUMNS, month.cases)
+        self.write("events", EVENT_COLUMNS, month.events)
+        self.cases += len(month.cases)
+        self.events += len(month.events)
+        self.progress.update(self.events, self.cases)
 
-    def finish(self) -> dict[str, float]:
+    def finish(self, sequences: dict[tuple[str, int], int]) -> dict[str, float]:
         self.write("case_number_sequences", ("county_code", "year", "last"),
-                   [(county, year, last) for (county, year), last in self.sequences.items()])
+                   [(county, year, last) for (county, year), last in sequences.items()])
         for sink in self.sinks:
             sink.finish()
-        self.progress.update(self.events, self.case_id, final=True)
+        self.progress.update(self.events, self.cases, final=True)
         return {sink.name: sink.seconds for sink in self.sinks}

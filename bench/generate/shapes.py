@@ -15,8 +15,8 @@ from casework.deadlines import SHANGHAI
 
 SPRING_FESTIVAL = chinese_calendar.Holiday.spring_festival.value
 
-GENERATOR_VERSION = 4  # 2: seasons and holidays, notes per level; 3: petitioners sealed;
-# 4: events hash-chained (casework/chain.py)
+GENERATOR_VERSION = 5  # 2: seasons and holidays, notes per level; 3: petitioners sealed;
+# 4: events hash-chained (casework/chain.py); 5: each month from its own seeds, in parallel
 SCAN_LAG = timedelta(seconds=40)  # the scheduler scans every minute
 HISTORY_FROM = (2016, 1)
 SHORT = {"village_mailbox": "village", "village_congress": "village",
@@ -60,8 +60,16 @@ def pick(rng: random.Random, weights: dict[str, float]) -> str:
 
 
 
+_JSON: dict[tuple, str] = {}
+
+
 def as_json(data: dict) -> str:
-    return json.dumps(data)  # SQLAlchemy's JSON type serialises with json.dumps as well
+    """``data`` as stored; the few distinct dicts of the simulation are serialised once."""
+    key = tuple(data.items())
+    found = _JSON.get(key)
+    if found is None:
+        found = _JSON[key] = json.dumps(data)  # as SQLAlchemy's JSON type serialises
+    return found
 
 
 EMPTY = as_json({})
