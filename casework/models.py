@@ -115,6 +115,8 @@ class Case(SQLModel, table=True):
         # after it.  Through this index that set grows with the open cases and the time since
         # the month, never with the history before it.
         Index("ix_cases_concluded_at", "concluded_at"),
+        # The same for one county's report: its open and later-concluded cases, not its history.
+        Index("ix_cases_county_concluded", "county_code", "concluded_at"),
         # The report's received/concluded counts (and its 12-month trend) read only these
         # columns: covering them makes those queries index-only.
         Index("ix_cases_received_report", "received_at", "concluded_at", "village_code",
@@ -157,6 +159,10 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
         Index("ix_events_at_village", "at", "village_code"),
+        # An area's month of events (a county's or township's report) as one seek per village
+        # (casework/reports.py), instead of the whole province's month read and filtered; the
+        # level counts read nothing else, so they come from the index alone.
+        Index("ix_events_village_at", "village_code", "at", "action", "from_level", "to_level"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id")

@@ -22,7 +22,7 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
-from casework.access import code_range
+from casework.access import code_range, inside_area
 from casework.bootstrap import Casework
 from casework.closed_months import closed_through, stored_figures, stored_trend
 from casework.db import reading, utcnow
@@ -41,6 +41,7 @@ LEVEL_FIELDS = ("entered", "resolved", "referred", "escalated", "returned", "ope
 REPLAYED = (Event.case_id, Event.seq, Event.action, Event.from_level, Event.to_level,
             Event.to_status, Event.at, Event.due_at, Event.warn_at, Event.village_code)
 TREND_MONTHS = 12
+VILLAGE_CODE_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,17 @@ def _inside(column, area: str | None) -> ColumnElement[bool]:
         area, autoescape=True)
 
 
+def _events_inside(area: str | None) -> ColumnElement[bool]:
+    """Events inside ``area``: its villages by name, so that ix_events_village_at is read as
+    one seek per village and month, instead of the whole month's events filtered by code."""
+    if area is None:
+        return true()
+    if len(area) == VILLAGE_CODE_LENGTH:
+        return Event.village_code == area
+    return Event.village_code.in_(
+        select(Area.code).where(Area.kind == "village", _inside(Area.code, area)))
+
+
 def _prefix(column, width: int):
     """The first ``width`` digits of a village code: its sub-area's code."""
     # Literals, so that the select list and the GROUP BY are the same SQL text on PostgreSQL
@@ -186,7 +198,7 @@ def _count_level_events(session: Session, tally: Tally, window: Window, area: st
     prefix = _prefix(Event.village_code, width)
     rows = session.execute(
         select(prefix, Event.action, Event.from_level, Event.to_level, func.count())
-        .where(Event.at >= window.start, Event.at < window.cut, _inside(Event.village_code, area))
+        .where(Event.at >= window.start, Event.at < window.cut, _events_inside(area))
         .group_by(prefix, Event.action, Event.from_level, Event.to_level))
     for code, action, from_level, to_level, count in rows:
         counts = tally[code]
@@ -202,20 +214,32 @@ def _count_level_events(session: Session, tally: Tally, window: Window, area: st
 
 
 def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, dict]:
-    """The state at ``cut`` (a replay) of every case of ``area`` received before ``cut`` and
-    not concluded for good by then (see _concluded_by): the cases open now or concluded since,
-    which the index on concluded_at finds without reading the history."""
-    candidates = select(Case.id).where(
-        # "Received before the cut" is the whole history: an expression rather than the bare
-        # column keeps SQLite (which plans without statistics) from reading it through the
-        # received_at index instead of the open and later-concluded cases.
+    """The state at ``cut`` of every case of ``area`` received before ``cut`` and not
+    concluded for good by then (see _concluded_by): the cases open now or concluded since,
+    which the index on concluded_at finds without reading the history.
+
+    A case with no event at or after ``cut`` is at ``cut`` what its row says (the row is the
+    replay of its events): only the others are replayed from their events before ``cut``.  For
+    the month in progress that is none of them."""
+    candidates = (
+        # "Received before the cut" is the whole history, and so is "no event since the cut":
+        # expressions rather than the bare columns keep SQLite from reading either through its
+        # index instead of the open and later-concluded cases (ix_cases_county_concluded for
+        # an area, ix_cases_concluded_at for the whole).
         func.coalesce(Case.received_at, Case.received_at) < cut,
         or_(Case.concluded_at.is_(None), Case.concluded_at >= cut),
-        _inside(Case.village_code, area))
+        inside_area(area or ""))
+    states = {
+        row.id: {"level": row.level, "status": row.status, "due_at": row.due_at,
+                 "waiting_since": row.waiting_since, "village_code": row.village_code}
+        for row in session.execute(
+            select(Case.id, Case.level, Case.status, Case.due_at, Case.waiting_since,
+                   Case.village_code).where(
+                *candidates, func.coalesce(Case.last_event_at, Case.last_event_at) < cut))}
+    moved = select(Case.id).where(*candidates, Case.last_event_at >= cut)
     rows = session.execute(
-        select(*REPLAYED).where(Event.case_id.in_(candidates), Event.at < cut)
+        select(*REPLAYED).where(Event.case_id.in_(moved), Event.at < cut)
         .order_by(Event.case_id, Event.seq))
-    states = {}
     for case_id, events in groupby(rows, key=lambda row: row.case_id):
         events = list(events)
         states[case_id] = {**replay(events), "village_code": events[0].village_code}
@@ -273,8 +297,7 @@ def _count_outcomes(session: Session, workflow: Workflow, tally: Tally, window: 
                     area: str | None, width: int) -> None:
     """The parts of on_time_rate (the last conclusion in M of each case) and of
     satisfaction_rate (the close events), per sub-area."""
-    in_month = (Event.at >= window.start, Event.at < window.cut,
-                _inside(Event.village_code, area))
+    in_month = (Event.at >= window.start, Event.at < window.cut, _events_inside(area))
     prefix = _prefix(Event.village_code, width)
     rows = session.execute(
         select(Event.case_id, prefix, Event.deadline_met)
