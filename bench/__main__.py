@@ -8,6 +8,7 @@
     python -m bench http             # requests/s and latency through `casework serve`
                                      # (1, 2, 4 workers) against bare Flask; worklist p95
     python -m bench http --workers 0 # the worklist and case list pages only
+    python -m bench http --workers 0 --scale province   # ... on the generated province
     python -m bench lists            # list_cases and the worklist at 100k and 1M cases
     python -m bench generate --events 1000000 --output /tmp/history.db
     python -m bench generate --scale province --years 5 --database postgresql://... \
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true",
                         help="SQLite only, even where a PostgreSQL server answers (scan, http)")
     parser.add_argument("--scale", choices=("report", "province"), default="report",
-                        help="generate: the report benchmark's history, or DESIGN.md's province")
+                        help="generate: the report benchmark's history, or DESIGN.md's province; "
+                             "http: the worklist on the generated province")
     parser.add_argument("--years", type=float, default=5,
                         help="generate/province: years of a province's history")
     parser.add_argument("--database", action="append",
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             workers=sizes["http_workers"], connections=sizes["connections"],
             seconds=sizes["http_seconds"], history_cases=sizes["history_cases"],
             page_seconds=sizes["page_seconds"], data=args.data, regenerate=args.regenerate,
-            pg_url=pg_url))
+            pg_url=pg_url, province=(args.years, args.counties or 100)
+            if args.scale == "province" else None))
         line = run_line(command, load) + f" The whole benchmark took {seconds / 60:.0f} min."
         if result.runs:
             sections["http"] = section(result, line)
