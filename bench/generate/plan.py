@@ -23,7 +23,6 @@ class MonthPlan:
 
     month: tuple[int, int]
     seed: str  # the simulation's seed for this month
-    stuck_share: float
     cases: list[tuple[datetime, str, bool, int, str]]
 
 
