@@ -269,37 +269,35 @@ def _kind(conn: Connection) -> str | None:
                         {"t": TABLE}).scalar_one_or_none()
 
 
+# What the conversion would not carry over: a catalog query naming each such thing, and how
+# to say it.
+WOULD_BE_LOST = (
+    ("SELECT conrelid::regclass::text FROM pg_constraint WHERE confrelid = CAST(:t AS regclass)",
+     "table {} refers to it by a foreign key"),
+    ("SELECT DISTINCT v.oid::regclass::text FROM pg_depend d"
+     " JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class v ON v.oid = w.ev_class"
+     " WHERE d.refobjid = CAST(:t AS regclass) AND v.oid <> d.refobjid",
+     "view {} reads it"),
+    ("SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal",
+     "it has trigger {}"),
+    ("SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass)"
+     " AND attidentity <> '' AND NOT attisdropped",
+     "its column {} is an identity column"),
+    ("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
+     " AND contype NOT IN ('p', 'u', 'f', 'c')",
+     "it has constraint {}"),
+    ("SELECT i.indexrelid::regclass::text FROM pg_index i"
+     " WHERE i.indrelid = CAST(:t AS regclass) AND i.indisunique"
+     " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+     "it has unique index {}, which is not a constraint"),
+)
+
+
 def _refuse_what_would_be_lost(conn: Connection) -> None:
     """Things of the plain table this conversion does not carry over: refuse, naming them,
     rather than drop them silently."""
-    reasons = []
-    for (name,) in conn.execute(text(
-            "SELECT conrelid::regclass::text FROM pg_constraint"
-            " WHERE confrelid = CAST(:t AS regclass)"), {"t": TABLE}):
-        reasons.append(f"table {name} refers to it by a foreign key")
-    for (name,) in conn.execute(text(
-            "SELECT DISTINCT v.oid::regclass::text FROM pg_depend d"
-            " JOIN pg_rewrite w ON w.oid = d.objid JOIN pg_class v ON v.oid = w.ev_class"
-            " WHERE d.refobjid = CAST(:t AS regclass) AND v.oid <> d.refobjid"), {"t": TABLE}):
-        reasons.append(f"view {name} reads it")
-    for (name,) in conn.execute(text(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass)"
-            " AND NOT tgisinternal"), {"t": TABLE}):
-        reasons.append(f"it has trigger {name}")
-    for (name,) in conn.execute(text(
-            "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass)"
-            " AND attidentity <> '' AND NOT attisdropped"), {"t": TABLE}):
-        reasons.append(f"its column {name} is an identity column")
-    for (name,) in conn.execute(text(
-            "SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"
-            " AND contype NOT IN ('p', 'u', 'f', 'c')"), {"t": TABLE}):
-        reasons.append(f"it has constraint {name}")
-    for (name,) in conn.execute(text(
-            "SELECT i.indexrelid::regclass::text FROM pg_index i"
-            " WHERE i.indrelid = CAST(:t AS regclass) AND i.indisunique"
-            " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"),
-            {"t": TABLE}):
-        reasons.append(f"it has unique index {name}, which is not a constraint")
+    reasons = [saying.format(name) for query, saying in WOULD_BE_LOST
+               for (name,) in conn.execute(text(query), {"t": TABLE})]
     if reasons:
         raise PartitionRefused("cannot partition the events table: " + "; ".join(reasons)
                                + " (nothing was changed)")
