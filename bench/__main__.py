@@ -14,6 +14,7 @@
     python -m bench generate --scale province --years 5 --database postgresql://... \
                              --database sqlite:///bench/data/province.db
     python -m bench province         # reports and the scan on a generated province
+    python -m bench province --partition   # the same on PostgreSQL, events in monthly partitions
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --steps  # a note action step by step, engine against the raw floor
 
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-idle", type=float, default=0, metavar="MINUTES",
                         help="first wait up to MINUTES for the 1-minute load average to fall "
                              "below 1 (on a shared machine)")
+    parser.add_argument("--partition", action="store_true",
+                        help="province: PostgreSQL with its events in monthly partitions "
+                             "(converts the generated province's database once)")
     parser.add_argument("--steps", action="store_true",
                         help="profile: time each step of a note action against the raw floor")
     args = parser.parse_args(argv)
@@ -183,10 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         load = load_average()
         seconds, result = timed(lambda: bench_province(
             years=args.years, runs=sizes["runs"], counties=args.counties or 100, data=args.data,
-            regenerate=args.regenerate))
-        sections["province"] = province_section(result, sizes, seconds,
-                                                run_line(command, load))
-        print(sections["province"] + "\n", flush=True)
+            regenerate=args.regenerate, partitioned=args.partition))
+        name = "province-partitioned" if args.partition else "province"
+        sections[name] = province_section(result, sizes, seconds, run_line(command, load),
+                                          partitioned=args.partition)
+        print(sections[name] + "\n", flush=True)
     if args.what in ("all", "http"):
         from bench import pgload
         from bench.http import bench_http, pages_section, section

@@ -159,11 +159,36 @@ def close_months(url: str, month: str, now, facts: dict, facts_path: Path) -> tu
     return tuple(done[url])
 
 
+def partition(url: str, facts: dict, facts_path: Path) -> float:
+    """Convert the PostgreSQL province's events table to monthly partitions, once (the
+    facts remember it); the seconds it took."""
+    if "partitioned_seconds" not in facts:
+        from casework.db import make_engine
+        from casework.partitions import partition_events
+        engine = make_engine(url)
+        say("province: converting the events table to monthly partitions ...")
+        wall, conversion = timed(lambda: partition_events(engine))
+        engine.dispose()
+        facts["partitioned_seconds"] = wall
+        facts["partitions"] = len(conversion.partitions)
+        facts_path.write_text(json.dumps(facts, indent=1, default=str))
+        say(f"province: {conversion.rows:,} events into {len(conversion.partitions)} "
+            f"partitions in {wall:.0f} s")
+    return facts["partitioned_seconds"]
+
+
 def bench_province(*, years: float, runs: int, counties: int = 100, data: Path = DATA,
-                   regenerate: bool = False) -> ProvinceResult:
+                   regenerate: bool = False, partitioned: bool = False) -> ProvinceResult:
+    """``partitioned``: PostgreSQL alone, its events table first converted to monthly
+    partitions (casework/partitions.py); the conversion is kept."""
     urls, facts = databases(years, counties, data, regenerate)
     params = province(years, counties)
     facts_path = data / f"province-{params.key()}.json"
+    if partitioned:
+        urls = [url for url in urls if url.startswith("postgresql")]
+        if not urls:
+            raise SystemExit("province --partition needs a PostgreSQL server")
+        partition(urls[0], facts, facts_path)
     result = ProvinceResult(facts, facts.get("shares", {}))
     county = params.shape.counties_codes()[0]
     for url in urls:

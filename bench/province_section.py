@@ -5,15 +5,27 @@ from __future__ import annotations
 COUNTY_TARGET, PROVINCE_TARGET = 0.2, 2.0
 
 
-def province_section(result, sizes: dict, seconds: float, run: str) -> str:
+def province_section(result, sizes: dict, seconds: float, run: str,
+                     partitioned: bool = False) -> str:
     f = result.facts
     s = result.shares
     loads = ", ".join(f"{name} {secs:.0f} s" for name, secs in f["load_seconds"].items())
     lines = [
-        "## A generated province: monthly report and deadline scan",
+        "## A generated province: monthly report and deadline scan"
+        + (" (PostgreSQL, events in monthly partitions)" if partitioned else ""),
         "",
         run,
         "",
+    ]
+    if partitioned:
+        lines += [
+            "The same province as above, its PostgreSQL events table converted to monthly "
+            f"partitions by `casework partitions convert` ({f.get('partitions', 0)} partitions, "
+            f"{f.get('partitioned_seconds', 0):.0f} s for {f['events']:,} events), then the "
+            "same measurements on it.",
+            "",
+        ]
+    lines += [
         f"DESIGN.md's province (bench/generate, `province({f['years']:g}, "
         f"{f.get('counties', 100)})`): {f.get('counties', 100)} of its 100 counties (15 "
         f"townships of 13 villages each: {f['villages']:,} villages), each with a county's "
