@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from casework.access import code_range, inside_area
@@ -42,6 +53,8 @@ REPLAYED = (Event.case_id, Event.seq, Event.action, Event.from_level, Event.to_l
             Event.to_status, Event.at, Event.due_at, Event.warn_at, Event.village_code)
 TREND_MONTHS = 12
 VILLAGE_CODE_LENGTH = 12
+REPLAY_BATCH = 500  # case ids in one IN list (SQLite allows some thousands of parameters)
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # "not concluded" where a time is compared
 
 
 @dataclass(frozen=True)
@@ -214,36 +227,53 @@ def _count_level_events(session: Session, tally: Tally, window: Window, area: st
 
 
 def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, dict]:
-    """The state at ``cut`` of every case of ``area`` received before ``cut`` and not
-    concluded for good by then (see _concluded_by): the cases open now or concluded since,
-    which the index on concluded_at finds without reading the history.
+    """The state at ``cut`` of every case of ``area`` open at ``cut``: received before it and
+    not concluded for good by then (see _concluded_by).
+
+    Which index finds them depends on the month.  A recent one's are the cases open now or
+    concluded since (few: the index on concluded_at); an old one's are among the cases received
+    before it (fewer than those concluded since: the index on received_at).  Each query hides
+    the other column in an expression, so that SQLite, which plans without knowing how many
+    rows a range holds, takes the index meant (ix_cases_county_concluded for an area).
 
     A case with no event at or after ``cut`` is at ``cut`` what its row says (the row is the
     replay of its events): only the others are replayed from their events before ``cut``.  For
     the month in progress that is none of them."""
-    candidates = (
-        # "Received before the cut" is the whole history, and so is "no event since the cut":
-        # expressions rather than the bare columns keep SQLite from reading either through its
-        # index instead of the open and later-concluded cases (ix_cases_county_concluded for
-        # an area, ix_cases_concluded_at for the whole).
-        func.coalesce(Case.received_at, Case.received_at) < cut,
-        or_(Case.concluded_at.is_(None), Case.concluded_at >= cut),
-        inside_area(area or ""))
-    states = {
-        row.id: {"level": row.level, "status": row.status, "due_at": row.due_at,
-                 "waiting_since": row.waiting_since, "village_code": row.village_code}
-        for row in session.execute(
-            select(Case.id, Case.level, Case.status, Case.due_at, Case.waiting_since,
-                   Case.village_code).where(
-                *candidates, func.coalesce(Case.last_event_at, Case.last_event_at) < cut))}
-    moved = select(Case.id).where(*candidates, Case.last_event_at >= cut)
+    if _old_month(session, cut):
+        conditions = (Case.received_at < cut,
+                      func.coalesce(Case.concluded_at, literal(NEVER, Case.concluded_at.type))
+                      >= cut)
+    else:
+        conditions = (func.coalesce(Case.received_at, Case.received_at) < cut,
+                      or_(Case.concluded_at.is_(None), Case.concluded_at >= cut))
     rows = session.execute(
-        select(*REPLAYED).where(Event.case_id.in_(moved), Event.at < cut)
-        .order_by(Event.case_id, Event.seq))
-    for case_id, events in groupby(rows, key=lambda row: row.case_id):
-        events = list(events)
-        states[case_id] = {**replay(events), "village_code": events[0].village_code}
+        select(Case.id, Case.level, Case.status, Case.due_at, Case.waiting_since,
+               Case.village_code, Case.last_event_at)
+        .where(*conditions, inside_area(area or "")))
+    states, moved = {}, []
+    for row in rows:
+        if row.last_event_at < cut:
+            states[row.id] = {"level": row.level, "status": row.status, "due_at": row.due_at,
+                              "waiting_since": row.waiting_since,
+                              "village_code": row.village_code}
+        else:
+            moved.append(row.id)
+    for first in range(0, len(moved), REPLAY_BATCH):
+        events = session.execute(
+            select(*REPLAYED).where(Event.case_id.in_(moved[first:first + REPLAY_BATCH]),
+                                    Event.at < cut)
+            .order_by(Event.case_id, Event.seq))
+        for case_id, of_case in groupby(events, key=lambda row: row.case_id):
+            of_case = list(of_case)
+            states[case_id] = {**replay(of_case), "village_code": of_case[0].village_code}
     return states
+
+
+def _old_month(session: Session, cut: datetime) -> bool:
+    """Whether less history lies before ``cut`` than after it (two index seeks)."""
+    first = session.execute(select(func.min(Case.received_at))).scalar_one()
+    last = session.execute(select(func.max(Case.last_event_at))).scalar_one()
+    return first is not None and cut - first < last - cut
 
 
 def _count_open_at_end(workflow: Workflow, tally: Tally, states: dict[int, dict],
