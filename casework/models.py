@@ -158,7 +158,10 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("case_id", "seq", name="uq_events_case_seq"),
-        Index("ix_events_at_village", "at", "village_code"),
+        # A month's events (the whole province's report, the closing): the counts and the
+        # choice of conclusions and closes are made from the index alone.
+        Index("ix_events_at_village", "at", "village_code", "action", "from_level",
+              "to_level"),
         # An area's month of events (a county's or township's report) as one seek per village
         # (casework/reports.py), instead of the whole province's month read and filtered; the
         # level counts read nothing else, so they come from the index alone.

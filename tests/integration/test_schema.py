@@ -33,4 +33,6 @@ def test_the_report_indexes_exist_with_their_columns(cw):
     cases = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("cases")}
     assert events["ix_events_village_at"] == ["village_code", "at", "action", "from_level",
                                               "to_level"]
+    assert events["ix_events_at_village"] == ["at", "village_code", "action", "from_level",
+                                              "to_level"]
     assert cases["ix_cases_county_concluded"] == ["county_code", "concluded_at"]
