@@ -102,9 +102,14 @@ def monthly_report(cw: Casework, *, month: str, area: str | None = None,
             tally = tally_month(session, workflow, window, area, width)
             total = sum(tally.values(), Counter())
             parts = {child: tally.get(child, Counter()) for child in children}
-            windows = [month_window(i, now) for i in range(index - TREND_MONTHS + 1, index)]
-            trend = [_point(w.label, *session.execute(_received(workflow, w, area)).one())
-                     for w in windows]
+            # The trend's closed months from their stored figures, the others from events.
+            stored = stored_trend(session, [m for m in earlier if through and m <= through],
+                                  area or "")
+            trend = [_point(label, stored[label]["received"], stored[label]["concluded"])
+                     if through and label <= through else _point(label, *session.execute(
+                         _received(workflow, month_window(i, now), area)).one())
+                     for i, label in zip(range(index - TREND_MONTHS + 1, index), earlier,
+                                         strict=True)]
     summary = _summary(workflow, total)
     return {
         "month": window.label, "area": place,

@@ -98,6 +98,23 @@ def test_a_closed_months_report_is_read_from_its_figures_and_equals_the_computed
         monthly_report(cw, month="2026-04", area=area, now=IN_APRIL)
 
 
+@pytest.mark.parametrize("area", AREAS, ids=lambda a: a or "all")
+def test_the_month_in_progress_takes_its_trends_closed_months_from_their_figures(
+        cw, march, monkeypatch, area):
+    computed = monthly_report(cw, month="2026-04", area=area, now=IN_APRIL, closed=False)
+    close_month(cw, "2026-03", now=IN_APRIL)
+    computed_months = []
+    original = casework.reports._received
+
+    def counting(workflow, window, *args):
+        computed_months.append(window.label)
+        return original(workflow, window, *args)
+
+    monkeypatch.setattr(casework.reports, "_received", counting)
+    assert monthly_report(cw, month="2026-04", area=area, now=IN_APRIL) == computed
+    assert computed_months == ["2026-04"]  # the month itself; its trend's months were stored
+
+
 def test_a_closed_month_has_the_figures_the_report_tests_expect(cw, march):
     close_month(cw, "2026-03", now=IN_APRIL)
     report = monthly_report(cw, month="2026-03", area=COUNTY, now=IN_APRIL)
