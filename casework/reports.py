@@ -262,7 +262,7 @@ def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, d
         found = [(received, Case.concluded_at.is_(None)),
                  (received, Case.concluded_at.between(cut, last))]
     columns = (Case.id, Case.level, Case.status, Case.due_at, Case.waiting_since,
-               Case.village_code, Case.last_event_at)
+               Case.village_code, Case.last_event_at, Case.received_at)
     states, moved = {}, []
     for conditions in found:
         rows = session.execute(select(*columns).where(*conditions, inside_area(area or "")))
@@ -272,11 +272,16 @@ def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, d
                                   "due_at": row.due_at, "waiting_since": row.waiting_since,
                                   "village_code": row.village_code}
             else:
-                moved.append(row.id)
+                moved.append((row.received_at, row.id))
+    # In order of receipt, so that each batch's events lie in a short span of time: no event
+    # precedes its case's receipt, and with the events in monthly partitions (partitions.py)
+    # only that span's partitions are read.
+    moved.sort()
     for first in range(0, len(moved), REPLAY_BATCH):
+        batch = moved[first:first + REPLAY_BATCH]
         events = session.execute(
-            select(*REPLAYED).where(Event.case_id.in_(moved[first:first + REPLAY_BATCH]),
-                                    Event.at < cut)
+            select(*REPLAYED).where(Event.case_id.in_([case_id for _, case_id in batch]),
+                                    Event.at >= batch[0][0], Event.at < cut)
             .order_by(Event.case_id, Event.seq))
         for case_id, of_case in groupby(events, key=lambda row: row.case_id):
             of_case = list(of_case)
