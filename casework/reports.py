@@ -304,20 +304,25 @@ def _count_open_at_end(workflow: Workflow, tally: Tally, states: dict[int, dict]
             counts[f"level.{level}.overdue_end"] += 1
 
 
-def _concluded_by(workflow: Workflow, cut: datetime) -> ColumnElement[bool]:
-    """SQL: the case's state at ``cut`` is concluded, as its last event before ``cut`` says.
+def _concluded_by(workflow: Workflow, window: Window) -> ColumnElement[bool]:
+    """SQL: the state at the window's cut of a case received in the window is concluded, as
+    its last event before the cut says.
 
-    A row whose concluded_at lies before ``cut`` stayed concluded through ``cut`` (a reopen or
-    a move would have cleared it), so only the other cases' events are read."""
-    last_status = (select(Event.to_status).where(Event.case_id == Case.id, Event.at < cut)
+    A row whose concluded_at lies before the cut stayed concluded through it (a reopen or a
+    move would have cleared it), so only the other cases' events are read; and only from the
+    window's start, since no event precedes its case's receipt: with the events in monthly
+    partitions (partitions.py) that is the month's partition, not every one before the cut."""
+    last_status = (select(Event.to_status)
+                   .where(Event.case_id == Case.id, Event.at >= window.start,
+                          Event.at < window.cut)
                    .order_by(Event.seq.desc()).limit(1).scalar_subquery())
     concluded = [status.id for status in workflow.statuses.values() if status.concluded]
-    return or_(Case.concluded_at < cut, last_status.in_(concluded))
+    return or_(Case.concluded_at < window.cut, last_status.in_(concluded))
 
 
 def _received(workflow: Workflow, window: Window, area: str | None, *columns):
     """SELECT columns, received, concluded-at-the-cut FROM the cases received in M."""
-    concluded = func.count(case((_concluded_by(workflow, window.cut), 1)))
+    concluded = func.count(case((_concluded_by(workflow, window), 1)))
     return select(*columns, func.count(), concluded).where(
         Case.received_at >= window.start, Case.received_at < window.cut,
         _inside(Case.village_code, area))
