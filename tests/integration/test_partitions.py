@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -247,14 +248,20 @@ def test_the_months_query_of_the_report_reads_only_that_months_partition(cw, his
         monthly_report(cw, month="2026-03", area=COUNTY, now=AFTER, closed=False)
     finally:
         event.remove(cw.engine, "before_cursor_execute", catch)
-    assert len(caught) >= 2  # the level counts and the conclusions, at least
+    # March's own statements (the level counts, the conclusions) and its trend's (each earlier
+    # month's received cases, which read their events from that month only).
+    start, end = datetime(2026, 2, 28, 16, 0), datetime(2026, 3, 31, 16, 0)  # Beijing midnights
+    own = [(s, p) for s, p in caught if {start, end} <= set(p.values())]
+    assert len(own) >= 2, caught  # the level counts and the conclusions, at least
+    assert len(caught) > len(own)  # the trend's months
     with cw.engine.connect() as conn:
         for statement, parameters in caught:
             plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN (COSTS OFF) {statement}",
                                                   parameters).scalars())
-            assert "events_2026_03" in plan, plan
-            for other in ("events_2026_02", "events_2026_04", "events_default"):
-                assert other not in plan, plan
+            read = set(re.findall(r"\bevents_(?:\d{4}_\d{2}|default)\b", plan))
+            assert len(read) == 1, plan
+            if (statement, parameters) in own:
+                assert read == {"events_2026_03"}, plan
 
 
 # -- keeping partitions ahead ------------------------------------------------------------------
