@@ -8,7 +8,8 @@
     python -m bench http             # requests/s and latency through `casework serve`
                                      # (1, 2, 4 workers) against bare Flask; worklist p95
     python -m bench http --workers 0 # the worklist and case list pages only
-    python -m bench http --workers 0 --scale province   # ... on the generated province
+    python -m bench http --scale province   # the same, written into the generated province
+    python -m bench http --workers 0 --scale province   # its worklist pages only
     python -m bench lists            # list_cases and the worklist at 100k and 1M cases
     python -m bench generate --events 1000000 --output /tmp/history.db
     python -m bench generate --scale province --years 5 --database postgresql://... \
@@ -205,8 +206,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.scale == "province" else None))
         line = run_line(command, load) + f" The whole benchmark took {seconds / 60:.0f} min."
         if result.runs:
-            sections["http"] = section(result, line)
-            print(sections["http"] + "\n", flush=True)
+            name = "http-province" if args.scale == "province" else "http"
+            sections[name] = section(result, line)
+            print(sections[name] + "\n", flush=True)
         sections["http-pages"] = pages_section(result, line)
         print(sections["http-pages"] + "\n", flush=True)
     if args.what == "lists":  # not in "all": it generates a million cases first

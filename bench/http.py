@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench import load, pgload, sqlfloor
 from bench.common import copy_db, say
-from bench.servers import VILLAGES, Databases, Server, login, request
+from bench.servers import VILLAGES, Databases, ProvinceDatabase, Server, login, request
 
 NOTE = "已与当事人电话沟通，约定下周再次回访"
 
@@ -45,12 +45,12 @@ class Run:
 
 # -- the workloads --------------------------------------------------------------------------
 
-def intake_states(connections: int) -> list[dict]:
+def intake_states(connections: int, villages: list[str] = VILLAGES) -> list[dict]:
     def make(state: dict):
         state["n"] += 1
         n = state["n"] * connections + state["i"]
         return "POST", "/api/v1/cases", {
-            "channel": "hotline_12338", "village_code": VILLAGES[n % len(VILLAGES)],
+            "channel": "hotline_12338", "village_code": villages[n % len(villages)],
             "category": "marriage_family", "urgency": "normal",
             "summary": "离婚后子女抚养费未按时支付",
             "petitioner": {"name": "李某", "phone": f"138{n % 10**8:08d}",
@@ -89,7 +89,8 @@ def throughput(kind: str, server: str, workers: int, databases: Databases, *,
     run = Run(kind, server, workers)
     url = databases.fresh(f"{server}_{workers}")
     say(f"http: {kind} {server} x{workers} workers ...")
-    live = Server(server, url, workers, work / f"{kind}-{server}-{workers}.log")
+    live = Server(server, url, workers, work / f"{kind}-{server}-{workers}.log",
+                  clock=databases.clock)
     try:
         headers = {"Authorization": f"Bearer {databases.token}"}
         def measured(states: list[dict]) -> load.Load:
@@ -99,7 +100,7 @@ def throughput(kind: str, server: str, workers: int, databases: Databases, *,
             result.server_cpu = load.workers_cpu_seconds(live.process.pid) - cpu
             return result
 
-        intake = run.loads["intake"] = measured(intake_states(connections))
+        intake = run.loads["intake"] = measured(intake_states(connections, databases.villages))
         cases = intake.created
         if len(cases) < connections:
             raise RuntimeError(f"{server}: intake made {len(cases)} cases: {intake.statuses}")
@@ -199,8 +200,18 @@ def bench_http(*, workers: list[int], connections: int, seconds: float, history_
         if workers:  # `--workers 0`: the worklist pages only
             say("http: the load generator against a server that does nothing ...")
             ceiling = load.ceiling(connections, seconds=min(seconds, 5.0))
+        if province:
+            from bench.generate import province as province_params
+            from bench.province import databases as province_databases
+            urls, _facts = province_databases(*province, data, False)
+            params = province_params(*province)
+            county = params.shape.counties_codes()[0]
         for kind in kinds if workers else []:
-            databases = Databases(kind, work, pg_url)
+            if province:
+                url = next(u for u in urls if u.startswith(kind))
+                databases = ProvinceDatabase(kind, url, county, params.now.isoformat())
+            else:
+                databases = Databases(kind, work, pg_url)
             try:
                 for i, count in enumerate(workers):
                     # Alternate which goes first, so neither always meets a warmer machine.
@@ -257,8 +268,17 @@ def _mib(kib: list[int]) -> str:
 
 def section(result: HttpResult, run_line: str) -> str:
     c = result.ceiling
+    province = result.history.get("province")
+    where = (
+        "Every run writes into the generated province itself (bench/RESULTS.md's province "
+        f"section: {result.history['events']:,} events; PostgreSQL's in monthly partitions), "
+        "as its first county's hotline operator; the scheduler inside a 1-worker server keeps "
+        "the province's clock (CASEWORK_CLOCK), so that it does not rewrite the history as of "
+        "today." if province else
+        "Each pair starts from a fresh copy of the same database (one county).")
     lines = [
-        "## HTTP: intake and actions through `casework serve`",
+        "## HTTP: intake and actions through `casework serve`"
+        + (" on the generated province" if province else ""),
         "",
         run_line,
         "",
@@ -272,8 +292,8 @@ def section(result: HttpResult, run_line: str) -> str:
         "access log on. `casework` is `casework serve --workers N` (with 1 worker its "
         "scheduler runs inside); `bare` is bench/bareapp.py, Flask on the same gunicorn "
         "settings writing the same rows through the driver alone (no authentication, "
-        "validation, ORM, workflow or outbox). Each pair starts from a fresh copy of the same "
-        "database. Intake: POST /api/v1/cases; action: the `note` action "
+        f"validation, ORM, workflow or outbox). {where} "
+        "Intake: POST /api/v1/cases; action: the `note` action "
         "(POST /api/v1/cases/N/actions) on the cases the intake made, each connection its "
         "own cases, versions carried from answer to request. Server CPU per request: the "
         "user+system CPU time of the gunicorn workers over the run divided by the requests "

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from sqlalchemy import select
+
 from bench import load, pgload
 from bench.common import ROOT, WORKFLOW, copy_db, data_key, empty_schema, remove_db
 from casework.areas import add_area
-from casework.db import writing
+from casework.db import reading, writing
 from casework.users import add_user, create_token
 
 COUNTY = "450330"
@@ -36,13 +38,18 @@ def free_port() -> int:
 class Server:
     """``casework serve`` or the bare app under gunicorn, in its own process group."""
 
-    def __init__(self, kind: str, url: str, workers: int, log: Path) -> None:
+    def __init__(self, kind: str, url: str, workers: int, log: Path,
+                 clock: str | None = None) -> None:
+        """``clock``: the scheduler's "now" (CASEWORK_CLOCK), for a generated history whose
+        now is not today's."""
         self.port = free_port()
         env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_WORKFLOW": str(WORKFLOW),
                "CASEWORK_SECRET_KEY": SECRET, "CASEWORK_SMTP_URL": "",
                "CASEWORK_WEBHOOK_URL": "", "PYTHONPATH": str(ROOT),
                # The generated histories are sealed under the bench's own key.
                "CASEWORK_DATA_KEY": data_key()}
+        if clock:
+            env["CASEWORK_CLOCK"] = clock
         if kind == "casework":
             command = [str(CASEWORK), "serve", "--workers", str(workers), "--port",
                        str(self.port)]
@@ -113,8 +120,35 @@ def populate(url: str) -> str:
     return token
 
 
+class ProvinceDatabase:
+    """The generated province itself, written into where it lies (no copy of 13 GB per run):
+    its first county's hotline operator logs the petitions, into that county's villages."""
+
+    def __init__(self, kind: str, url: str, county: str, clock: str) -> None:
+        from casework.bootstrap import bootstrap
+        from casework.config import Settings
+        from casework.models import Area
+
+        self.kind, self.url, self.clock = kind, url, clock
+        cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW, data_key=data_key()))
+        self.token = create_token(cw, f"h{county}")  # bench/generate/shapes.py's user names
+        with reading(cw.engine) as session:
+            self.villages = list(session.execute(
+                select(Area.code).where(Area.kind == "village",
+                                        Area.code.startswith(county))).scalars())
+        cw.engine.dispose()
+
+    def fresh(self, _name: str) -> str:
+        return self.url
+
+    def drop_all(self) -> None:
+        """The province is kept: what the runs logged stays, as in a real one."""
+
+
 class Databases:
     """Fresh databases for each run, copied from one populated template."""
+
+    villages, clock = VILLAGES, None
 
     def __init__(self, kind: str, work: Path, pg_url: str | None = None) -> None:
         self.kind, self.work, self.pg_url, self.made = kind, work, pg_url, []

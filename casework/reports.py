@@ -253,18 +253,18 @@ def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, d
     # every case's times anyway: SQLite takes a one-sided range for a quarter of the table and
     # would rather scan it (a second on a province's 3 million cases).
     if cut - first < last - cut:  # an old month
-        found = [(Case.received_at.between(first, cut), Case.received_at < cut,
-                  func.coalesce(Case.concluded_at, literal(NEVER, Case.concluded_at.type))
-                  >= cut)]
+        queries = [(Case.received_at >= first, Case.received_at < cut,
+                    func.coalesce(Case.concluded_at, literal(NEVER, Case.concluded_at.type))
+                    >= cut)]
     else:
         # Two queries, not an OR, which SQLite also weighed against a scan.
         received = func.coalesce(Case.received_at, Case.received_at) < cut
-        found = [(received, Case.concluded_at.is_(None)),
-                 (received, Case.concluded_at.between(cut, last))]
+        queries = [(received, Case.concluded_at.is_(None)),
+                   (received, Case.concluded_at.between(cut, last))]
     columns = (Case.id, Case.level, Case.status, Case.due_at, Case.waiting_since,
                Case.village_code, Case.last_event_at, Case.received_at)
     states, moved = {}, []
-    for conditions in found:
+    for conditions in queries:
         rows = session.execute(select(*columns).where(*conditions, inside_area(area or "")))
         for row in rows:
             if row.last_event_at < cut:
@@ -277,8 +277,8 @@ def _states_at(session: Session, cut: datetime, area: str | None) -> dict[int, d
     # precedes its case's receipt, and with the events in monthly partitions (partitions.py)
     # only that span's partitions are read.
     moved.sort()
-    for first in range(0, len(moved), REPLAY_BATCH):
-        batch = moved[first:first + REPLAY_BATCH]
+    for start in range(0, len(moved), REPLAY_BATCH):
+        batch = moved[start:start + REPLAY_BATCH]
         events = session.execute(
             select(*REPLAYED).where(Event.case_id.in_([case_id for _, case_id in batch]),
                                     Event.at >= batch[0][0], Event.at < cut)
