@@ -89,7 +89,9 @@ class ClosingJob:
 
     def __call__(self) -> None:
         try:
-            closed = close_finished_months(self.cw)
+            # The scheduler's clock, like its other jobs: a drill or a history with a moved
+            # "now" (CASEWORK_CLOCK) must not have the months after that now closed.
+            closed = close_finished_months(self.cw, now=self.cw.settings.clock.now())
         except Exception:
             log.exception("closing the finished months failed")
             return

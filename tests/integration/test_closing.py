@@ -4,6 +4,7 @@ changed by late data, closed by the scheduler on the 1st and caught up at its st
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from test_reports import act, bj
 
 import casework.reports
 from casework.bootstrap import bootstrap
+from casework.clock import Clock
 from casework.closing import CLOSING_JOB, ClosingJob, close_month
 from casework.config import Settings
 from casework.db import reading
@@ -206,6 +208,16 @@ def test_the_scheduler_closes_the_month_before_on_the_first_after_midnight(cw, m
     with reading(cw.engine) as session:
         assert session.execute(select(func.max(ClosedMonth.month))).scalar_one() == "2026-03"
     assert monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 2)) == march_report
+
+
+def test_the_closing_job_keeps_the_schedulers_moved_clock(cw, march):
+    """Under CASEWORK_CLOCK (a drill, or a history generated as of another day) the job closes
+    the months before the clock's now, not the months before today's."""
+    cw.settings = dataclasses.replace(cw.settings, clock=Clock(
+        start=bj(4, 3, 12), anchor=datetime.now(UTC).timestamp()))
+    ClosingJob(cw)()  # today is long after April 2026; the clock says 3 April
+    with reading(cw.engine) as session:
+        assert session.execute(select(func.max(ClosedMonth.month))).scalar_one() == "2026-03"
 
 
 def test_a_scheduler_started_late_catches_up_every_finished_month(cw, march):
