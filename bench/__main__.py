@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.wait_idle:
         wait_idle(args.wait_idle)
     command = "python -m bench" + ("" if args.what == "all" else f" {args.what}") + (
-        " --quick" if args.quick else "")
+        " --quick" if args.quick else "") + (
+        " --scale province" if args.scale == "province" and args.what == "http" else "") + (
+        " --partition" if args.partition else "")
     sections: dict[str, str] = {}
     print(machine_section() + "\n", flush=True)  # each section follows as soon as it is done
     if args.what in ("all", "actions"):
