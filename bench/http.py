@@ -203,7 +203,7 @@ def bench_http(*, workers: list[int], connections: int, seconds: float, history_
         if province:
             from bench.generate import province as province_params
             from bench.province import databases as province_databases
-            urls, _facts = province_databases(*province, data, False)
+            urls, facts = province_databases(*province, data, False)
             params = province_params(*province)
             county = params.shape.counties_codes()[0]
         for kind in kinds if workers else []:
@@ -224,8 +224,6 @@ def bench_http(*, workers: list[int], connections: int, seconds: float, history_
                 databases.drop_all()
 
         if province:  # the generated province itself, read where it lies (GETs only)
-            from bench.province import databases as province_databases
-            urls, facts = province_databases(*province, data, False)
             path = Path(urls[0].removeprefix("sqlite:///"))
             users = busiest(path)
             pages, rss = worklist("sqlite", urls[0], users, seconds=page_seconds, work=work)
@@ -269,9 +267,11 @@ def _mib(kib: list[int]) -> str:
 def section(result: HttpResult, run_line: str) -> str:
     c = result.ceiling
     province = result.history.get("province")
+    partitioned = ("; PostgreSQL's in monthly partitions"
+                   if "partitioned_seconds" in result.history else "")
     where = (
         "Every run writes into the generated province itself (bench/RESULTS.md's province "
-        f"section: {result.history['events']:,} events; PostgreSQL's in monthly partitions), "
+        f"section: {result.history['events']:,} events{partitioned}), "
         "as its first county's hotline operator; the scheduler inside a 1-worker server keeps "
         "the province's clock (CASEWORK_CLOCK), so that it does not rewrite the history as of "
         "today." if province else

@@ -71,11 +71,19 @@ class ProvinceResult:
     closing: dict = field(default_factory=dict)  # database -> (months, seconds)
 
 
+def facts_file(data: Path, params) -> Path:
+    """Where the generated province's facts are kept, beside its SQLite file."""
+    return data / f"province-{params.key()}.json"
+
+
+def database_label(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+
+
 def databases(years: float, counties: int, data: Path, regenerate: bool) -> tuple[list[str], dict]:
     params = province(years, counties)
-    key = params.key()
-    path = data / f"province-{key}.db"
-    facts_path = path.with_suffix(".json")
+    facts_path = facts_file(data, params)
+    path = facts_path.with_suffix(".db")
     urls = [target_url(path)]
     server = pg.server_url()
     if server:
@@ -183,7 +191,7 @@ def bench_province(*, years: float, runs: int, counties: int = 100, data: Path =
     partitions (casework/partitions.py); the conversion is kept."""
     urls, facts = databases(years, counties, data, regenerate)
     params = province(years, counties)
-    facts_path = data / f"province-{params.key()}.json"
+    facts_path = facts_file(data, params)
     if partitioned:
         urls = [url for url in urls if url.startswith("postgresql")]
         if not urls:
@@ -192,15 +200,14 @@ def bench_province(*, years: float, runs: int, counties: int = 100, data: Path =
     result = ProvinceResult(facts, facts.get("shares", {}))
     county = params.shape.counties_codes()[0]
     for url in urls:
-        label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-        result.closing[label] = close_months(url, params.month, params.now, facts, facts_path)
+        result.closing[database_label(url)] = close_months(url, params.month, params.now, facts,
+                                                  facts_path)
     for url in urls:
-        label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-        result.reports += measure_reports(url, label, params.month, params.now,
+        result.reports += measure_reports(url, database_label(url), params.month, params.now,
                                           [county, None], runs)
     scans = facts.get("scans", 0)
     for url in urls:
-        label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+        label = database_label(url)
         cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW, data_key=data_key()))
         at = params.now + timedelta(days=1 + scans)
         wall, cpu, found = timed_cpu(lambda cw=cw, at=at: scan(cw, at))

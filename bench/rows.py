@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from casework.chain import canonical, digest
+from casework.chain import canonical, digest, utc_text
 
 CASE_COLUMNS = ("id", "number", "county_code", "year", "seq", "channel", "category", "urgency",
                 "summary", "petitioner_id", "village_code", "level", "status", "received_at",
@@ -47,6 +47,15 @@ class Ev:
         return (case_id, self.seq, self.action, self.from_level, self.from_status, self.to_level,
                 self.to_status, self.actor_id, self.actor, self.at, self.note, self.data,
                 self.due_at, self.warn_at, self.deadline_met, village, self.prev_hash, self.hash)
+
+    def text_row(self, case_id: int, village: str) -> tuple:
+        """``row`` with its values as SQLite stores them, which PostgreSQL's COPY reads too;
+        converted field by field, since a generated province has tens of millions of them."""
+        met = self.deadline_met
+        return (case_id, self.seq, self.action, self.from_level, self.from_status, self.to_level,
+                self.to_status, self.actor_id, self.actor, utc_text(self.at), self.note,
+                self.data, utc_text(self.due_at), utc_text(self.warn_at),
+                None if met is None else int(met), village, self.prev_hash, self.hash)
 
 
 @functools.lru_cache(maxsize=1024)

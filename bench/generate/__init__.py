@@ -56,6 +56,7 @@ from casework.config import Settings
 __all__ = ["Params", "Shape", "generate", "province", "shares", "target_url", "verify"]
 IN_FLIGHT = 3  # months being simulated ahead of the one being written
 
+
 def target_url(target: Path | str) -> str:
     """A database URL for a SQLite path or a URL."""
     text = str(target)

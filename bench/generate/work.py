@@ -15,7 +15,6 @@ from bench.generate.plan import MonthPlan
 from bench.generate.shapes import SUMMARIES, SURNAMES
 from bench.generate.simulate import CaseSim
 from bench.rows import case_row, chain, sqlite_value
-from casework.chain import utc_text
 from casework.petitioners import SEALED, PetitionerData, sealed_columns
 from casework.projection import replay
 
@@ -58,12 +57,7 @@ def simulate_month(plan: MonthPlan) -> MonthRows:
                             sealed["phone_hash"],
                             "female" if people.random() < 0.95 else "male",
                             people.choice(("18_34", "35_59", "60_plus"))))
-        for ev in evs:
-            met = ev.deadline_met
-            events.append((case_id, ev.seq, ev.action, ev.from_level, ev.from_status,
-                           ev.to_level, ev.to_status, ev.actor_id, ev.actor, utc_text(ev.at),
-                           ev.note, ev.data, utc_text(ev.due_at), utc_text(ev.warn_at),
-                           None if met is None else int(met), village, ev.prev_hash, ev.hash))
+        events += [ev.text_row(case_id, village) for ev in evs]
         county, year, seq = number[:6], int(number[7:11]), int(number[12:])
         row = case_row(case_id, number, county, year, seq, fields["channel"],
                        fields["category"], fields["urgency"], people.choice(SUMMARIES), case_id,
