@@ -349,11 +349,11 @@ def report_section(result, sizes: dict, seconds: float, run: str) -> str:
     if ratios:
         lines += ["", "Growth (median CPU time, same month and area):", "", *ratios]
     if result.closed:
-        lines += ["", "A closed month (`casework/closing.py`): on a copy of each database, every "
-                  "month before the report month closed (catch-up), then the month itself, then "
-                  "its report read from the stored figures; each equals the computed report of "
-                  f"this run (checked). `median` of {sizes['runs']} reads; `computed` is the "
-                  "median above.", "",
+        lines += ["", "A closed month (`casework/reporting/closing.py`): on a copy of each "
+                  "database, every month before the report month closed (catch-up), then the month "
+                  "itself, then its report read from the stored figures; each equals the computed "
+                  f"report of this run (checked). `median` of {sizes['runs']} reads; `computed` is "
+                  "the median above.", "",
                   "| history | month | area | catch-up: months / s | close the month (s) | "
                   "figures stored | computed (s) | closed (s) | closed / computed |",
                   "|---|---|---|---:|---:|---:|---:|---:|---:|"]

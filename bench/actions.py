@@ -1,13 +1,15 @@
-"""Persisted actions per second: the engine (``casework.actions.perform``) against the raw floor.
+"""Persisted actions per second: the engine (``casework.lifecycle.actions.perform``) against the raw
+floor.
 
 The raw floor is the same work with nothing on top: Python's ``sqlite3`` with Casework's
 connection settings (WAL, synchronous=NORMAL, busy_timeout=5000, foreign_keys=ON), and per action
 ``BEGIN IMMEDIATE``, the SELECT of the case row by number, ``UPDATE cases SET <the changed
 columns> WHERE id=? AND version=?`` (rowcount checked), ``INSERT INTO events (...)`` and
-``COMMIT`` -- the statements the engine sends (its driver path, casework/driver.py: the same SQL
+``COMMIT`` -- the statements the engine sends (its driver path, casework/lifecycle/_driver.py: the
+same SQL
 text, checked before each raw run), with the values the engine would compute given as constants
-(its times formatted, and each event's hash chain link, casework/chain.py, worked out before
-the timed loop: the engine hashes on its path, the floor does not).
+(its times formatted, and each event's hash chain link, casework/lifecycle/chain.py, worked out
+before the timed loop: the engine hashes on its path, the floor does not).
 
 Both run in the same process, on copies of one prepared database, in alternating order; each
 workload is repeated and the median rates are compared.  Workloads:
@@ -37,16 +39,16 @@ from bench.common import (
     say,
     timed_cpu,
 )
-from casework.access import Actor
-from casework.actions import perform
-from casework.areas import add_area
-from casework.chain import event_hash
-from casework.db import writing
-from casework.driver import CASE_COLUMNS, statements
-from casework.intake import receive_validated
-from casework.schemas import CaseCreate, parse
-from casework.timing import level_deadline
-from casework.users import actor_of, add_user
+from casework.imports.areas import add_area
+from casework.lifecycle._driver import CASE_COLUMNS, statements
+from casework.lifecycle.actions import perform
+from casework.lifecycle.chain import event_hash
+from casework.lifecycle.intake import receive_validated
+from casework.lifecycle.schemas import CaseCreate, parse
+from casework.people.access import Actor
+from casework.people.users import actor_of, add_user
+from casework.scheduling.timing import level_deadline
+from casework.storage.db import writing
 
 COUNTY = "450330"
 TOWNSHIPS = [f"{COUNTY}{100 + t:03d}" for t in range(4)]
@@ -57,7 +59,7 @@ NOTE = "已与当事人电话沟通，约定下周再次回访"
 INTAKE_AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ACTIONS_FROM = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
 
-# What an action reads of a case (casework.driver.CaseRow), and where in the row.
+# What an action reads of a case (casework.lifecycle._driver.CaseRow), and where in the row.
 SELECT_CASE = (f"SELECT {', '.join(f'cases.{name}' for name in CASE_COLUMNS)} \nFROM cases "
                "\nWHERE cases.number = ?")
 PICK = operator.itemgetter(*(CASE_COLUMNS.index(name) for name in (
@@ -122,11 +124,11 @@ def prepare(path: Path, cases: int) -> Prepared:
             add_area(session, town, f"第{t + 1}镇")
         for v, village in enumerate(VILLAGES):
             add_area(session, village, f"第{v + 1}村")
-    import casework.users
-    from casework.passwords import hash_password
+    import casework.people.users
+    from casework.people._passwords import hash_password
     hashed = hash_password(PASSWORD)
-    original = casework.users.hash_password
-    casework.users.hash_password = lambda _password: hashed  # one slow hash, not 26
+    original = casework.people.users.hash_password
+    casework.people.users.hash_password = lambda _password: hashed  # one slow hash, not 26
     try:
         operator = actor_of(add_user(cw, username="operator", role="hotline_operator",
                                      area_code=COUNTY, password=PASSWORD))
@@ -137,7 +139,7 @@ def prepare(path: Path, cases: int) -> Prepared:
                                             area_code=t, password=PASSWORD))
                        for i, t in enumerate(TOWNSHIPS)}
     finally:
-        casework.users.hash_password = original
+        casework.people.users.hash_password = original
     numbers, village_actor, township_actor = [], {}, {}
     with writing(cw.engine) as session:
         for i in range(cases):

@@ -7,7 +7,7 @@ no ORM, no workflow, no notification outbox, deadlines as constants.
 
 - ``POST /api/v1/cases``: one transaction (BEGIN IMMEDIATE on SQLite): the village looked up,
   the petitioner inserted, the county's yearly number taken with the same upsert as
-  ``casework.intake.next_case_number``, the case row and its ``intake`` event inserted.
+  ``casework.lifecycle.intake.next_case_number``, the case row and its ``intake`` event inserted.
 - ``POST /api/v1/cases/NUMBER/actions`` with ``{"action": "note", "version", "note"}``: the case
   row read by number, its version compared (409 when stale), ``UPDATE cases ... WHERE id AND
   version`` with the rowcount checked, the ``note`` event inserted.
@@ -26,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, request
 
-from casework.chain import event_hash
-from casework.crypto import Keyring
-from casework.petitioners import SEALED, PetitionerData, sealed_columns
+from casework.lifecycle.chain import event_hash
+from casework.privacy.crypto import Keyring
+from casework.privacy.petitioners import SEALED, PetitionerData, sealed_columns
 
 URL = os.environ.get("CASEWORK_DATABASE_URL", "").replace("+psycopg://", "://")
 POSTGRES = URL.startswith("postgresql")
@@ -114,7 +114,8 @@ def _connection():
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE on SQLite (as casework.db), BEGIN on PostgreSQL; rollback on error."""
+    """BEGIN IMMEDIATE on SQLite (as casework.storage.db), BEGIN on PostgreSQL; rollback on
+    error."""
 
     def __enter__(self):
         self.db = _connection()

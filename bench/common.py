@@ -16,13 +16,13 @@ from pathlib import Path
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from casework.db import make_engine
-from casework.schema import upgrade
+from casework.storage.db import make_engine
+from casework.storage.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "workflows.yaml"
 DATA = Path(__file__).resolve().parent / "data"
-# The same connection settings as casework.db (PITFALLS.md, "SQLite under threads").
+# The same connection settings as casework.storage.db (PITFALLS.md, "SQLite under threads").
 PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL")
 
 
@@ -79,7 +79,7 @@ def empty_schema(path: Path) -> None:
 
 def data_key() -> str:
     """The bench's data key, kept beside its cached databases so they open again next run."""
-    from casework.crypto import generate_key
+    from casework.privacy.crypto import generate_key
 
     path = DATA / "data.key"
     if not path.exists():

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import psycopg
 from sqlalchemy.engine import make_url
 
-from casework.db import make_engine
-from casework.schema import upgrade
+from casework.storage.db import make_engine
+from casework.storage.schema import upgrade
 
 DEFAULT = "postgresql://postgres@127.0.0.1/postgres"
 

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.common import say
-from casework.db import make_engine
-from casework.schema import upgrade
+from casework.storage.db import make_engine
+from casework.storage.schema import upgrade
 
 # Parents before children (foreign keys); the order COPY fills them.
 TABLES = ("areas", "users", "api_tokens", "petitioners", "case_number_sequences", "cases",

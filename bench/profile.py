@@ -7,8 +7,8 @@ functions, and self time for the rest, grouped by file:function.
 
 ``python -m bench profile --steps``: the note action cut into its steps, engine against the raw
 floor, interleaved action by action on copies of one database; the median of each step.  The
-engine's steps are those of ``casework.actions.perform`` on the driver path, called one by one
-(the same functions, in the same order); the raw ones those of ``bench.actions.run_raw``.
+engine's steps are those of ``casework.lifecycle.actions.perform`` on the driver path, called one by
+one (the same functions, in the same order); the raw ones those of ``bench.actions.run_raw``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from bench.actions import (
     run_engine,
 )
 from bench.common import DATA, copy_db, open_casework, raw_connection, say
-from casework.access import check_visible
-from casework.actions import planned_event
-from casework.driver import DriverTransaction
-from casework.events import changes
+from casework.lifecycle._driver import DriverTransaction
+from casework.lifecycle.actions import planned_event
+from casework.lifecycle.events import changes
+from casework.people.access import check_visible
 
 
 class Sampler:

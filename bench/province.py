@@ -3,7 +3,7 @@
 The province (bench/generate, ``province(years)``) is generated once into both databases and
 kept (bench/data/province-*.db and PostgreSQL database ``bench_province_*``; the facts beside
 them in a JSON file).  Then, as the scheduler does at its first start, every finished month is
-closed (casework/closing.py; timed, once).  For the report of one county and of the whole
+closed (casework/reporting/closing.py; timed, once).  For the report of one county and of the whole
 province, three ways: the month before ``now`` as a leader reads it (closed: from the stored
 figures), the month in progress (computed from events, its trend from the stored figures), and
 the month before computed from events all the same (``closed=False``: what closing saves, and
@@ -30,10 +30,10 @@ from bench import pg
 from bench.common import DATA, WORKFLOW, data_key, median, say, timed, timed_cpu
 from bench.generate import generate, province, shares, target_url
 from casework.bootstrap import bootstrap
-from casework.closing import close_month
 from casework.config import Settings
-from casework.reports import month_index, month_label, monthly_report
-from casework.scan import scan
+from casework.reporting.closing import close_month
+from casework.reporting.reports import month_index, month_label, monthly_report
+from casework.scheduling.scan import scan
 
 # What a report is asked for: the label in the results, the month (relative to the report
 # month), and whether stored figures may be used.
@@ -171,8 +171,8 @@ def partition(url: str, facts: dict, facts_path: Path) -> float:
     """Convert the PostgreSQL province's events table to monthly partitions, once (the
     facts remember it); the seconds it took."""
     if "partitioned_seconds" not in facts:
-        from casework.db import make_engine
-        from casework.partitions import partition_events
+        from casework.storage.db import make_engine
+        from casework.storage.partitions import partition_events
         engine = make_engine(url)
         say("province: converting the events table to monthly partitions ...")
         wall, conversion = timed(lambda: partition_events(engine))
@@ -188,7 +188,7 @@ def partition(url: str, facts: dict, facts_path: Path) -> float:
 def bench_province(*, years: float, runs: int, counties: int = 100, data: Path = DATA,
                    regenerate: bool = False, partitioned: bool = False) -> ProvinceResult:
     """``partitioned``: PostgreSQL alone, its events table first converted to monthly
-    partitions (casework/partitions.py); the conversion is kept."""
+    partitions (casework/storage/partitions.py); the conversion is kept."""
     urls, facts = databases(years, counties, data, regenerate)
     params = province(years, counties)
     facts_path = facts_file(data, params)

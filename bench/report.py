@@ -17,9 +17,9 @@ from sqlalchemy import event
 
 from bench.common import DATA, copy_db, median, open_casework, remove_db, say, timed_cpu
 from bench.generate import Params, Shape, generate, shares, target_url
-from casework.db import reading
-from casework.deadlines import SHANGHAI
-from casework.reports import monthly_report
+from casework.reporting.reports import monthly_report
+from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.db import reading
 
 
 @dataclass
@@ -185,10 +185,10 @@ def measure_closed(path: Path, label: str, month: str, now: datetime, computed: 
     figures; each must equal the computed report of the same run, which is checked."""
     from sqlalchemy import func, select
 
-    from casework.closing import close_month
-    from casework.models import ClosedFigure
-    from casework.reports import month_index, month_label
-    from casework.schema import upgrade
+    from casework.reporting.closing import close_month
+    from casework.reporting.reports import month_index, month_label
+    from casework.storage.models import ClosedFigure
+    from casework.storage.schema import upgrade
 
     copy = path.with_name(f"closed-{path.name}")
     copy_db(path, copy)

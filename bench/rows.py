@@ -2,7 +2,7 @@
 
 Rows are built in a neutral form (aware datetimes, booleans) and turned into each database's
 own values on the way in: SQLite's text timestamps as SQLAlchemy stores them
-(``casework.db.UTCDateTime``), PostgreSQL's naive UTC ``timestamp`` for COPY.
+(``casework.storage.db.UTCDateTime``), PostgreSQL's naive UTC ``timestamp`` for COPY.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from casework.chain import canonical, digest, utc_text
+from casework.lifecycle.chain import canonical, digest, utc_text
 
 CASE_COLUMNS = ("id", "number", "county_code", "year", "seq", "channel", "category", "urgency",
                 "summary", "petitioner_id", "village_code", "level", "status", "received_at",
@@ -64,8 +64,8 @@ def _parsed(text: str) -> dict:
 
 
 def chain(number: str, village: str, events: list[Ev]) -> str | None:
-    """Hash-chain a case's events (in seq order) as the engine does (casework/chain.py); the
-    last hash, the case row's ``last_hash``.  ``data`` may be given as its stored JSON text."""
+    """Hash-chain a case's events (in seq order) as the engine does (casework/lifecycle/chain.py);
+    the last hash, the case row's ``last_hash``.  ``data`` may be given as its stored JSON text."""
     last = None
     for ev in events:
         data = _parsed(ev.data) if isinstance(ev.data, str) else ev.data

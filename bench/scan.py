@@ -5,12 +5,12 @@ newly overdue (their warning already recorded; a tenth are mailbox letters, whic
 themselves) and the same ``warned`` cases newly due a warning.  The rest are what a busy
 province has open: most with deadlines ahead, some already flagged overdue long ago (the scan
 must not read them again), some waiting on the petitioner with their clock stopped.  Every case
-row is the fold of its events (``casework.projection.project``).
+row is the fold of its events (``casework.lifecycle.projection.project``).
 
 Per database: the query plans of the scan's own statements (EXPLAIN QUERY PLAN on SQLite,
 EXPLAIN ANALYZE on PostgreSQL), the time to find the due cases (the scan's paged queries,
-read-only, median of ``runs``), and one full ``casework.scan.scan`` as the scheduler runs it,
-whose flags are then counted.  Sizes in one run; the ratio is largest over smallest.
+read-only, median of ``runs``), and one full ``casework.scheduling.scan.scan`` as the scheduler runs
+it, whose flags are then counted.  Sizes in one run; the ratio is largest over smallest.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from bench.common import DATA, WORKFLOW, data_key, empty_schema, median, remove_
 from bench.rows import CASE_COLUMNS, EVENT_COLUMNS, Ev, case_row, chain, pg_value, sqlite_value
 from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.db import reading
-from casework.deadlines import SHANGHAI
-from casework.models import Case, Event
-from casework.projection import project
-from casework.scan import due_cases, scan
+from casework.lifecycle.projection import project
+from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.scan import due_cases, scan
+from casework.storage.db import reading
+from casework.storage.models import Case, Event
 
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=SHANGHAI).astimezone(UTC)
 COUNTY = "450121"

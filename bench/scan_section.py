@@ -16,7 +16,8 @@ def scan_section(measures, sizes: dict, seconds: float, run: str) -> str:
         f"{sizes['warned']:,} newly due a warning; of the rest 5% were flagged overdue long ago, "
         "2% wait on the petitioner with their deadline past, and the others have deadlines "
         "ahead. `find` is the scan's own paged queries alone (read-only, median of "
-        f"{sizes['runs']}); `scan` is one `casework.scan.scan` as the scheduler runs it (one "
+        f"{sizes['runs']}); `scan` is one `casework.scheduling.scan.scan` as the scheduler runs it "
+        "(one "
         "transaction per flag, notifications queued), after which the events written are "
         f"counted against its result. Target: the largest database within x{FLAT:.0f} of the "
         "smallest's time (the work is the same; only the open cases around it grow).",

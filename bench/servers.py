@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from bench import load, pgload
 from bench.common import ROOT, WORKFLOW, copy_db, data_key, empty_schema, remove_db
-from casework.areas import add_area
-from casework.db import reading, writing
-from casework.users import add_user, create_token
+from casework.imports.areas import add_area
+from casework.people.users import add_user, create_token
+from casework.storage.db import reading, writing
 
 COUNTY = "450330"
 VILLAGES = [f"{COUNTY}{100 + t:03d}{201 + v:03d}" for t in range(4) for v in range(5)]
@@ -127,7 +127,7 @@ class ProvinceDatabase:
     def __init__(self, kind: str, url: str, county: str, clock: str) -> None:
         from casework.bootstrap import bootstrap
         from casework.config import Settings
-        from casework.models import Area
+        from casework.storage.models import Area
 
         self.kind, self.url, self.clock = kind, url, clock
         cw = bootstrap(Settings(database_url=url, workflow_path=WORKFLOW, data_key=data_key()))

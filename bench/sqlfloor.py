@@ -12,13 +12,13 @@ import time
 from sqlalchemy import event, select
 
 from bench.common import WORKFLOW, data_key
-from casework import cases
-from casework.areas import names_of
 from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.db import reading
-from casework.models import User
-from casework.users import actor_of
+from casework.imports.areas import names_of
+from casework.lifecycle import cases
+from casework.people.users import actor_of
+from casework.storage.db import reading
+from casework.storage.models import User
 
 
 def worklist_view(cw, me) -> None:

@@ -1,3 +1,3 @@
-from casework.cli import main
+from casework.entrypoints.cli import main
 
 main()

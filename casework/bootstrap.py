@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from casework.config import Settings
-from casework.crypto import Keyring
-from casework.db import make_engine
-from casework.deadlines import WorkingCalendar
+from casework.privacy.crypto import Keyring
+from casework.scheduling.deadlines import WorkingCalendar
+from casework.storage.db import make_engine
 from casework.workflow import Workflow, load_workflow
 
 

@@ -18,9 +18,9 @@ sys.path.insert(0, str(ROOT))
 
 from casework.bootstrap import bootstrap  # noqa: E402
 from casework.config import Settings  # noqa: E402
-from casework.crypto import generate_key  # noqa: E402
-from casework.demo import DEMO_PASSWORD, build_demo  # noqa: E402
-from casework.schema import upgrade  # noqa: E402
+from casework.entrypoints.demo import DEMO_PASSWORD, build_demo  # noqa: E402
+from casework.privacy.crypto import generate_key  # noqa: E402
+from casework.storage.schema import upgrade  # noqa: E402
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from webui import create_app  # noqa: E402
 
@@ -65,7 +65,7 @@ def main() -> None:
         english = session("county", "en-US")
         english.goto(f"{url}/workflow")
         english.screenshot(path=str(OUT / "workflow-en.png"), full_page=True)
-        from casework.scheduler import ScanJob
+        from casework.scheduling.scheduler import ScanJob
 
         ScanJob(cw, 60)()  # one scan as `casework serve` would run it, for the scheduler page
         admin = session("admin")

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from casework.access import Actor
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from casework.crypto import generate_key
-from casework.db import make_engine, writing
-from casework.schema import upgrade
+from casework.people.access import Actor
+from casework.privacy.crypto import generate_key
+from casework.storage.db import make_engine, writing
+from casework.storage.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "workflows.yaml"
@@ -45,20 +45,20 @@ AREAS = [
 @pytest.fixture(autouse=True, scope="session")
 def _one_slow_hash_per_password():
     """Fixture users share a few passwords: hash each once (scrypt is slow on purpose)."""
-    import casework.users
-    from casework.passwords import hash_password
+    import casework.people.users
+    from casework.people._passwords import hash_password
 
     cache: dict[str, str] = {}
-    original = casework.users.hash_password
+    original = casework.people.users.hash_password
 
     def remembered(password: str) -> str:
         if password not in cache:
             cache[password] = hash_password(password)
         return cache[password]
 
-    casework.users.hash_password = remembered
+    casework.people.users.hash_password = remembered
     yield
-    casework.users.hash_password = original
+    casework.people.users.hash_password = original
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +116,7 @@ def cw(database_url) -> Casework:
 
 @pytest.fixture
 def county(cw) -> dict[str, str]:
-    from casework.areas import add_area
+    from casework.imports.areas import add_area
 
     with writing(cw.engine) as session:
         for code, name in AREAS:
@@ -125,7 +125,7 @@ def county(cw) -> dict[str, str]:
 
 
 def make_actor(cw: Casework, role: str, area: str, username: str | None = None) -> Actor:
-    from casework.users import actor_of, add_user
+    from casework.people.users import actor_of, add_user
 
     user = add_user(cw, username=username or f"{role}_{area}", role=role, area_code=area,
                     password="correct horse battery")

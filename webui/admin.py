@@ -23,11 +23,12 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from casework import areas, users
-from casework.db import utcnow
 from casework.errors import Invalid
+from casework.imports import areas
 from casework.notify.backlog import latest_failures, outbox_backlog
-from casework.scheduler import scheduler_status
+from casework.people import users
+from casework.scheduling.scheduler import scheduler_status
+from casework.storage.db import utcnow
 from webui.context import actor, casework
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -10,9 +10,10 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from casework import actions, areas, cases, intake
-from casework.access import report_area
 from casework.errors import Invalid
+from casework.imports import areas
+from casework.lifecycle import actions, cases, intake
+from casework.people.access import report_area
 from casework.workflow.diagram import describe, mermaid
 from webui.context import actor, casework
 from webui.extensions import csrf
@@ -98,7 +99,7 @@ def villages():
 
 @bp.get("/reports/monthly")
 def monthly_report():
-    from casework.reports import monthly_report as build
+    from casework.reporting.reports import monthly_report as build
 
     cw = casework()
     area = report_area(cw.workflow, actor(), request.args.get("area"))
@@ -108,7 +109,7 @@ def monthly_report():
     report = build(cw, month=request.args.get("month") or "", area=area)
     if fmt == "json":
         return report
-    from casework import report_files  # the files need openpyxl; JSON readers need not
+    from casework.reporting import report_files  # the files need openpyxl; JSON readers need not
 
     if fmt == "csv":
         data = report_files.to_csv(report, cw.workflow).encode("utf-8")

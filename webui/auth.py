@@ -22,8 +22,8 @@ from werkzeug.exceptions import TooManyRequests, Unauthorized
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from casework.users import authenticate, user_by_session_token
-from casework.users import user_for_token as user_by_api_token
+from casework.people.users import authenticate, user_by_session_token
+from casework.people.users import user_for_token as user_by_api_token
 from webui.context import casework
 from webui.errors import wants_json
 
@@ -37,7 +37,7 @@ class WebUser(UserMixin):
     """The logged-in user as the web layer needs it; never carries the password hash."""
 
     def __init__(self, user, *, via_token: bool = False) -> None:
-        from casework.users import actor_of
+        from casework.people.users import actor_of
 
         self.actor = actor_of(user)
         self.username = user.username

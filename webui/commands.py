@@ -57,7 +57,7 @@ class CaseworkServer(BaseApplication):
         if self.scheduler:
             # Started in the worker, after the fork: a thread started in the master would not
             # survive it.
-            from casework.scheduler import start_in_background
+            from casework.scheduling.scheduler import start_in_background
 
             start_in_background(self.cw)
             log.info("deadline scheduler running inside the web worker")
@@ -111,7 +111,8 @@ def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: i
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())  # also when `casework -v` set it first
     if log_level == "debug":
-        # SQL statements, with their parameters hidden (casework.db); not the rows they read.
+        # SQL statements, with their parameters hidden (casework.storage.db); not the rows they
+        # read.
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     cw = bootstrap(Settings.from_env())
     ready_to_serve(cw)
@@ -122,7 +123,7 @@ def ready_to_serve(cw: Casework) -> None:
     """Refuse to start (DataKeyError: one sentence, exit 1) without the data key, or with a key
     that cannot open the petitioners already stored: a server up with the wrong key would
     answer every case page with an error and find no earlier cases for any caller."""
-    from casework.petitioners import check_keys
+    from casework.privacy.petitioners import check_keys
 
     check_keys(cw.keyring, cw.engine)
 
@@ -132,7 +133,7 @@ def demo_data_key(instance: Path) -> str:
     runs with one command and opens its own data again at the next start."""
     if os.environ.get("CASEWORK_DATA_KEY"):
         return os.environ["CASEWORK_DATA_KEY"]
-    from casework.crypto import generate_key
+    from casework.privacy.crypto import generate_key
 
     path = instance / "demo-data.key"
     if not path.exists():
@@ -151,10 +152,10 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
     """Build a demo county (users for every role, cases in every status) and serve it."""
     from sqlalchemy import func, select
 
-    from casework.db import reading
-    from casework.demo import DEMO_PASSWORD, build_demo
-    from casework.models import User
-    from casework.schema import upgrade
+    from casework.entrypoints.demo import DEMO_PASSWORD, build_demo
+    from casework.storage.db import reading
+    from casework.storage.models import User
+    from casework.storage.schema import upgrade
 
     logging.basicConfig(level=logging.WARNING)
     demo_file = Path.cwd() / "instance" / "demo.db"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_login import current_user
 
-from casework.access import Actor
 from casework.bootstrap import Casework
+from casework.people.access import Actor
 
 
 def casework() -> Casework:

@@ -64,7 +64,8 @@ FROM_THE_CORE = (
     _l("you cannot deactivate yourself"),
     # pydantic's own words for an empty resolve_now.note (the intake form lets it through)
     _l("String should have at least 1 character"),
-    # the note casework/scan.py writes on an automatic escalation (shown for system events)
+    # the note casework/scheduling/scan.py writes on an automatic escalation (shown for system
+    # events)
     _l("escalated automatically: deadline passed"),
 )
 

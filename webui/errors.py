@@ -15,7 +15,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from casework.crypto import DataKeyError
 from casework.errors import (
     CaseworkError,
     Forbidden,
@@ -24,6 +23,7 @@ from casework.errors import (
     NotFound,
     StaleVersion,
 )
+from casework.privacy.crypto import DataKeyError
 
 log = logging.getLogger("webui.errors")
 

@@ -1,7 +1,8 @@
 """``GET /healthz``: is the database reachable; is the scheduler keeping time; the outbox.
 
 503 when the database cannot be reached, and when the scheduler's lag (time since its last
-scan beyond one interval) exceeds ``casework.scheduler.max_lag``: a lease ttl plus one interval,
+scan beyond one interval) exceeds ``casework.scheduling.scheduler.max_lag``: a lease ttl plus one
+interval,
 the longest a healthy takeover takes (240 s late at the default 60 s interval).  A scheduler
 that never scanned is not late (a fresh install); the admin page says so.  The outbox never
 makes it 503: a mail server that is down delays notices, it does not stop the web app.
@@ -18,9 +19,9 @@ from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from casework.db import utcnow
 from casework.notify.backlog import outbox_backlog
-from casework.scheduler import scheduler_status
+from casework.scheduling.scheduler import scheduler_status
+from casework.storage.db import utcnow
 from webui.context import casework
 
 bp = Blueprint("health", __name__)

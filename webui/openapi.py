@@ -24,7 +24,7 @@ FLAG = r"^\s*(|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)\s*$"
 DAY = {"type": "string",
        "pattern": r"^\s*((20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))?\s*$"}
 MONTH = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # the reports' range; not after this month
-PHONE = r"^\+?[0-9][0-9 \-]{4,22}[0-9]$"  # as casework.schemas.PHONE
+PHONE = r"^\+?[0-9][0-9 \-]{4,22}[0-9]$"  # as casework.lifecycle.schemas.PHONE
 
 
 def ok(schema: str, description: str = "OK") -> dict:

@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from casework.access import report_area
-from casework.areas import list_areas
-from casework.deadlines import SHANGHAI
 from casework.errors import Invalid
-from casework.reports import monthly_report
+from casework.imports.areas import list_areas
+from casework.people.access import report_area
+from casework.reporting.reports import monthly_report
+from casework.scheduling.deadlines import SHANGHAI
 from webui.charts import bar_chart, line_chart
 from webui.context import actor, casework
 

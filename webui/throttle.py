@@ -1,6 +1,6 @@
 """Login throttling: too many failed logins per user name or per client address answer 429.
 
-The failures live in the database (``casework.login_attempts``), so every gunicorn worker and
+The failures live in the database (``casework.people.login_attempts``), so every gunicorn worker and
 every machine behind the proxy counts the same failures.  Flask-Limiter has no SQL store, and a
 per-process count would give a guesser one limit per worker.
 """
@@ -12,7 +12,7 @@ import time
 
 from sqlalchemy import Engine
 
-from casework.login_attempts import AttemptStore, Clock
+from casework.people.login_attempts import AttemptStore, Clock
 
 
 class LoginThrottle:

@@ -3,7 +3,7 @@
 Going through the services would take hours for millions of events, so this writes rows in
 bulk (bench/generate/load.py); but every row is what the engine would have written: each case
 is simulated through the workflow with the engine's own rules (simulate.py) and its row is the
-fold of its events through ``casework.projection``; ``verify`` replays a sample read back
+fold of its events through ``casework.lifecycle.projection``; ``verify`` replays a sample read back
 through the ORM and checks the case numbers are gapless per county and year.
 
 Shapes (shapes.py) follow the field report: of the cases handled by village congresses about

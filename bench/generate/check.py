@@ -9,13 +9,13 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from bench.common import WORKFLOW, data_key, say
-from casework.access import Actor
-from casework.actions import apply_action
-from casework.audit import verify as verify_chain
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
-from casework.models import Case, CaseNumberSequence, Event, User
-from casework.projection import projected_columns, replay
+from casework.lifecycle.actions import apply_action
+from casework.lifecycle.audit import verify as verify_chain
+from casework.lifecycle.projection import projected_columns, replay
+from casework.people.access import Actor
+from casework.storage.models import Case, CaseNumberSequence, Event, User
 
 OPEN = ("pending", "in_progress", "waiting")
 

@@ -17,7 +17,7 @@ from bench import pg
 from bench.generate.shapes import Users
 from bench.generate.work import MonthRows
 from bench.rows import CASE_COLUMNS, EVENT_COLUMNS, PETITIONER_COLUMNS, sqlite_value
-from casework.passwords import hash_password
+from casework.people._passwords import hash_password
 
 USER_COLUMNS = ("id", "username", "password_hash", "role", "area_code", "email", "active",
                 "session_token", "created_at")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.generate.shapes import month_start, received_times, season
-from casework.deadlines import SHANGHAI
+from casework.scheduling.deadlines import SHANGHAI
 
 
 @dataclass

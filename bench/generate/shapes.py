@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
 
-from casework.areas import spell
-from casework.deadlines import SHANGHAI
+from casework.imports.areas import spell
+from casework.scheduling.deadlines import SHANGHAI
 
 SPRING_FESTIVAL = chinese_calendar.Holiday.spring_festival.value
 
 GENERATOR_VERSION = 5  # 2: seasons and holidays, notes per level; 3: petitioners sealed;
-# 4: events hash-chained (casework/chain.py); 5: each month from its own seeds, in parallel
+# 4: events hash-chained (casework/lifecycle/chain.py); 5: each month from its own seeds, in
+# parallel
 SCAN_LAG = timedelta(seconds=40)  # the scheduler scans every minute
 HISTORY_FROM = (2016, 1)
 SHORT = {"village_mailbox": "village", "village_congress": "village",

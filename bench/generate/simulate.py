@@ -2,10 +2,10 @@
 
 Each case goes step by step through intake, accept, notes, wait/resume, extend, escalate,
 return, assign, resolve, refer, close and reopen, with the engine's deadline rules
-(``casework.timing.level_deadline``, ``extend_deadline``, ``shift_deadline``) in Chinese
+(``casework.scheduling.timing.level_deadline``, ``extend_deadline``, ``shift_deadline``) in Chinese
 working days, the scheduler's ``warn`` and ``overdue`` events where a deadline passes while the
 clock runs, and the mailbox's automatic escalation of overdue letters.  The state after each
-event is ``casework.projection.project``, the function the engine itself uses.
+event is ``casework.lifecycle.projection.project``, the function the engine itself uses.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from bench.generate.shapes import (
     pick,
 )
 from bench.rows import Ev
-from casework.deadlines import Deadline, extend_deadline, shift_deadline
-from casework.projection import project
-from casework.timing import level_deadline
+from casework.lifecycle.projection import project
+from casework.scheduling.deadlines import Deadline, extend_deadline, shift_deadline
+from casework.scheduling.timing import level_deadline
 
 
 class CaseSim:

@@ -1,7 +1,8 @@
 """One month of planned cases simulated into finished rows, in a worker process.
 
 The rows come back in one form that both databases take: times as the UTC text SQLite stores
-(``casework.chain.utc_text``, which PostgreSQL's COPY reads as its naive UTC ``timestamp``),
+(``casework.lifecycle.chain.utc_text``, which PostgreSQL's COPY reads as its naive UTC
+``timestamp``),
 booleans as 0/1, JSON as its text, sealed petitioner data as bytes.  Converting each value in
 the worker, once, is what keeps the parent (which only writes) from becoming the bottleneck.
 """
@@ -15,8 +16,8 @@ from bench.generate.plan import MonthPlan
 from bench.generate.shapes import SUMMARIES, SURNAMES
 from bench.generate.simulate import CaseSim
 from bench.rows import case_row, chain, sqlite_value
-from casework.petitioners import SEALED, PetitionerData, sealed_columns
-from casework.projection import replay
+from casework.lifecycle.projection import replay
+from casework.privacy.petitioners import SEALED, PetitionerData, sealed_columns
 
 _WORLD: dict = {}
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select
 
-from casework.db import reading, writing
-from casework.models import Case, Notification, User
+from casework.storage.db import reading, writing
+from casework.storage.models import Case, Notification, User
 
 log = logging.getLogger("casework.notify")
 WAITING = ("pending", "sending")

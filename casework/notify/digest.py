@@ -11,12 +11,12 @@ from datetime import datetime, time
 
 from sqlalchemy import or_, select
 
-from casework.access import unit_code
-from casework.db import reading, writing
-from casework.deadlines import SHANGHAI
-from casework.models import Area, Case, User
 from casework.notify.messages import digest_message
 from casework.notify.queue import insert_rows, outbox_key, unique_addresses
+from casework.people.access import unit_code
+from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.db import reading, writing
+from casework.storage.models import Area, Case, User
 
 DIGEST_AT = time(8, 30)  # Beijing time, as offices open
 # A scheduler that starts later in the day sends that day's digest late, but not after this:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from casework.deadlines import SHANGHAI
-from casework.models import Case
+from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.models import Case
 from casework.workflow import Workflow
 
 TAG = "[妇联维权] "

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from casework.db import reading, writing
-from casework.models import Notification
-from casework.notify.channels import Mailer, Robot, SendFailed
+from casework.notify._channels import Mailer, Robot, SendFailed
+from casework.notify._quiet import quiet_until
 from casework.notify.queue import channels
-from casework.notify.quiet import quiet_until
+from casework.storage.db import reading, writing
+from casework.storage.models import Notification
 
 log = logging.getLogger("casework.notify")
 BATCH = 200  # rows per run; the job runs every 30 s, so a backlog drains at 400 a minute

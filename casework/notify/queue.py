@@ -20,10 +20,10 @@ from sqlalchemy import event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from casework.access import unit_code
-from casework.models import Case, Event, Notification, User
+from casework.notify._quiet import exempt, quiet_until
 from casework.notify.messages import case_message
-from casework.notify.quiet import exempt, quiet_until
+from casework.people.access import unit_code
+from casework.storage.models import Case, Event, Notification, User
 
 # A case arrives at a unit (intake, escalate, assign) or its deadline nears or passes.
 NOTIFYING = ("intake", "escalate", "assign", "warn", "overdue")

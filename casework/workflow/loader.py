@@ -12,6 +12,7 @@ import yaml
 
 from casework.errors import WorkflowError
 from casework.vocabulary import URGENCIES
+from casework.workflow._yamlfile import LineDict, LineList, load_with_lines
 from casework.workflow.model import (
     UNIT_KINDS,
     Action,
@@ -22,7 +23,6 @@ from casework.workflow.model import (
     Status,
     Workflow,
 )
-from casework.workflow.yamlfile import LineDict, LineList, load_with_lines
 
 TOP_KEYS = {"name", "levels", "statuses", "urgency", "warn_fraction", "calendar", "roles",
             "intake", "choices", "actions", "quiet_hours"}

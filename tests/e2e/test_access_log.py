@@ -14,8 +14,8 @@ import urllib.request
 import pytest
 from conftest import DATA_KEY, petition
 
-from casework.intake import receive
-from casework.users import create_token
+from casework.lifecycle.intake import receive
+from casework.people.users import create_token
 from webui.access_log import mask
 
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -94,7 +94,7 @@ def test_a_browser_session_api_post_needs_the_csrf_header(csrf_app, people):
 def test_a_bearer_token_api_post_needs_no_csrf_token(csrf_app, cw, people):
     from conftest import petition
 
-    from casework.users import create_token
+    from casework.people.users import create_token
 
     token = create_token(cw, OPERATOR)
     answer = csrf_app.test_client().post("/api/v1/cases", json=petition(),

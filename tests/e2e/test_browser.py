@@ -14,7 +14,7 @@ import pytest
 from conftest import VILLAGE_A1, petition
 from openpyxl import load_workbook
 
-from casework.intake import receive
+from casework.lifecycle.intake import receive
 from tests.e2e.browser import open_page
 from tests.e2e.conftest import PASSWORD
 
@@ -99,7 +99,7 @@ def test_a_village_cadre_accepts_and_escalates_with_the_case_buttons(
     shot(page, "case-detail")
     escalate.locator("button[name=action][value=escalate]").click()
     page.wait_for_load_state("networkidle")
-    from casework.cases import case_detail
+    from casework.lifecycle.cases import case_detail
 
     detail = case_detail(cw, people["county_officer"], case.number)
     assert (detail["level"], detail["status"]) == ("township_federation", "pending")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from conftest import petition
 
-from casework.intake import receive
+from casework.lifecycle.intake import receive
 from tests.e2e.browser import open_page
 from tests.e2e.test_browser import log_in
 

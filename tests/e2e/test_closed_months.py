@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from conftest import COUNTY, petition
 
-from casework.closing import close_month
-from casework.deadlines import SHANGHAI
+from casework.reporting.closing import close_month
+from casework.scheduling.deadlines import SHANGHAI
 
 API = "/api/v1"
 

@@ -10,9 +10,9 @@ import re
 from conftest import petition
 from sqlalchemy import func, select
 
-from casework.db import reading
-from casework.intake import receive
-from casework.models import Area, Case, Event, LoginAttempt, User
+from casework.lifecycle.intake import receive
+from casework.storage.db import reading
+from casework.storage.models import Area, Case, Event, LoginAttempt, User
 from e2e.conftest import csrf_token_of, login
 
 BY_ADMIN = ("admin.",)

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 import pytest
 
-from casework.cli import main
 from casework.config import Settings
+from casework.entrypoints.cli import main
 from tests.conftest import ROOT
 
 DEPLOY = ROOT / "docs" / "deploy"

@@ -90,7 +90,7 @@ def test_answers_of_the_api_match_the_document(client, as_, people):
 def test_healthz_reports_the_schedulers_last_scan(client, cw):
     from datetime import UTC, datetime, timedelta
 
-    from casework.scheduler import record_scan, take_lease
+    from casework.scheduling.scheduler import record_scan, take_lease
 
     started = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
     assert take_lease(cw, "test-holder", started, timedelta(minutes=3))

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from casework.db import reading
-from casework.models import Area
+from casework.storage.db import reading
+from casework.storage.models import Area
 from e2e.conftest import login
 
 LONG = os.environ.get("CASEWORK_LONG_TESTS", "").strip() not in ("", "0")

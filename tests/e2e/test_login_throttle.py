@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from casework.db import reading
-from casework.login_attempts import key_hash
-from casework.models import LoginAttempt
+from casework.people.login_attempts import key_hash
+from casework.storage.db import reading
+from casework.storage.models import LoginAttempt
 from e2e.conftest import PASSWORD, login
 from webui import config, create_app
 from webui.throttle import LoginThrottle

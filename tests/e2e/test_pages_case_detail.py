@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from casework.deadlines import SHANGHAI
+from casework.scheduling.deadlines import SHANGHAI
 from e2e.case_pages import API, buttons, text
 from e2e.conftest import counts
 

@@ -11,10 +11,10 @@ import pytest
 from conftest import COUNTY, TOWN_A, TOWN_B, VILLAGE_B1, petition
 from sqlalchemy import func, select
 
-from casework import actions, intake
-from casework.db import reading
-from casework.deadlines import SHANGHAI
-from casework.models import Area, User
+from casework.lifecycle import actions, intake
+from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.db import reading
+from casework.storage.models import Area, User
 from e2e.conftest import PASSWORD, csrf_token_of, login
 
 REPORT = "/reports/monthly"

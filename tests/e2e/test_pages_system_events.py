@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from conftest import petition
 
-from casework.intake import receive
-from casework.scan import scan
+from casework.lifecycle.intake import receive
+from casework.scheduling.scan import scan
 from e2e.conftest import login
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from conftest import VILLAGE_A2
 
-from casework.scan import scan
+from casework.scheduling.scan import scan
 from e2e.case_pages import text
 
 pytestmark = pytest.mark.usefixtures("english")  # English texts, unless marked ``chinese``

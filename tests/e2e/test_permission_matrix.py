@@ -17,14 +17,14 @@ import yaml
 from conftest import COUNTY, TOWN_A, TOWN_B, VILLAGE_A1, VILLAGE_A2, WORKFLOW, make_actor, petition
 from sqlalchemy import func, select
 
-from casework.access import Actor
-from casework.actions import apply_action
-from casework.areas import add_area
-from casework.cases import case_by_number
-from casework.db import reading, utcnow, writing
-from casework.intake import receive
-from casework.models import Case, Event, Notification
-from casework.users import create_token
+from casework.imports.areas import add_area
+from casework.lifecycle.actions import apply_action
+from casework.lifecycle.cases import case_by_number
+from casework.lifecycle.intake import receive
+from casework.people.access import Actor
+from casework.people.users import create_token
+from casework.storage.db import reading, utcnow, writing
+from casework.storage.models import Case, Event, Notification
 
 SPEC = yaml.safe_load(WORKFLOW.read_text("utf-8"))
 LEVELS = [level["id"] for level in SPEC["levels"]]

@@ -23,12 +23,12 @@ from conftest import DATA_KEY, VILLAGE_A1, WORKFLOW, petition
 from openpyxl import load_workbook
 
 import webui.config
-from casework import intake
 from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.crypto import generate_key
-from casework.report_files import figures_only, to_csv
-from casework.users import create_token
+from casework.lifecycle import intake
+from casework.people.users import create_token
+from casework.privacy.crypto import generate_key
+from casework.reporting.report_files import figures_only, to_csv
 from webui import create_app
 
 API = "/api/v1"

@@ -11,10 +11,10 @@ import pytest
 from conftest import petition
 from sqlalchemy import insert
 
-from casework.db import utcnow, writing
-from casework.intake import receive
-from casework.models import Notification
-from casework.scheduler import max_lag, record_scan, take_lease
+from casework.lifecycle.intake import receive
+from casework.scheduling.scheduler import max_lag, record_scan, take_lease
+from casework.storage.db import utcnow, writing
+from casework.storage.models import Notification
 from e2e.conftest import login
 
 ENGLISH = {"Accept-Language": "en"}

@@ -20,8 +20,8 @@ from conftest import VILLAGE_A1, petition
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import load_all_checks
 
-from casework.intake import receive
-from casework.users import create_token
+from casework.lifecycle.intake import receive
+from casework.people.users import create_token
 
 load_all_checks()
 LONG = os.environ.get("CASEWORK_LONG_TESTS", "").strip() not in ("", "0")

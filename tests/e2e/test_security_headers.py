@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 from conftest import petition
 
-from casework.deadlines import SHANGHAI
-from casework.intake import receive
+from casework.lifecycle.intake import receive
+from casework.scheduling.deadlines import SHANGHAI
 from e2e.conftest import login
 from webui import config, create_app
 from webui.headers import CSP

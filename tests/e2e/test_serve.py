@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA_KEY, VILLAGE_A1, WORKFLOW
 
-from casework.users import create_token
+from casework.people.users import create_token
 
 CASEWORK = Path(sys.executable).with_name("casework")
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from casework.users import create_token, revoke_tokens, set_active, set_password
+from casework.people.users import create_token, revoke_tokens, set_active, set_password
 from e2e.conftest import login
 
 OPERATOR = "hotline_operator_450330"

@@ -18,9 +18,10 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from conftest import VILLAGE_A1
 
-from casework import actions, cases, users
 from casework.errors import Invalid
-from casework.schemas import ResolveNow, parse
+from casework.lifecycle import actions, cases
+from casework.lifecycle.schemas import ResolveNow, parse
+from casework.people import users
 from casework.workflow import load_workflow
 from e2e.conftest import login
 from webui import core_messages

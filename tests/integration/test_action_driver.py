@@ -1,5 +1,5 @@
-"""The action path on the database driver (casework/driver.py) against the ORM path it stands
-in for: the same rows, byte for byte, and the same refusals."""
+"""The action path on the database driver (casework/lifecycle/_driver.py) against the ORM path it
+stands in for: the same rows, byte for byte, and the same refusals."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from conftest import petition
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from casework import driver
-from casework.actions import apply_action, perform
-from casework.db import reading, writing
 from casework.errors import Invalid, StaleVersion
-from casework.intake import case_by_number, receive
-from casework.models import Event
-from casework.projection import PROJECTED, replay
+from casework.lifecycle import _driver as driver
+from casework.lifecycle.actions import apply_action, perform
+from casework.lifecycle.intake import case_by_number, receive
+from casework.lifecycle.projection import PROJECTED, replay
+from casework.storage.db import reading, writing
+from casework.storage.models import Event
 
 T0 = datetime(2026, 9, 29, 2, 0, 0, 123456, tzinfo=UTC)
 # (who, action, fields, minutes after T0): every kind of change of the projection.

@@ -8,12 +8,12 @@ import pytest
 from conftest import petition
 from sqlalchemy import func, select
 
-from casework.actions import perform
-from casework.cases import case_detail
-from casework.db import reading
 from casework.errors import Forbidden, IllegalTransition, Invalid, NotFound, StaleVersion
-from casework.intake import receive
-from casework.models import Event
+from casework.lifecycle.actions import perform
+from casework.lifecycle.cases import case_detail
+from casework.lifecycle.intake import receive
+from casework.storage.db import reading
+from casework.storage.models import Event
 
 T0 = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
 

@@ -13,17 +13,17 @@ from alembic import command
 from conftest import VILLAGE_A1, petition
 from sqlalchemy import bindparam, select, text
 
-from casework import audit, cases
-from casework.actions import apply_action, perform
-from casework.db import UTCDateTime, reading, writing
 from casework.errors import NotFound
-from casework.intake import case_by_number, receive
-from casework.ledger import COLUMNS, import_ledger
-from casework.models import Case, Event
-from casework.report_files import to_csv
-from casework.reports import monthly_report
-from casework.scan import scan
-from casework.schema import alembic_config, upgrade
+from casework.imports.ledger import COLUMNS, import_ledger
+from casework.lifecycle import audit, cases
+from casework.lifecycle.actions import apply_action, perform
+from casework.lifecycle.intake import case_by_number, receive
+from casework.reporting.report_files import to_csv
+from casework.reporting.reports import monthly_report
+from casework.scheduling.scan import scan
+from casework.storage.db import UTCDateTime, reading, writing
+from casework.storage.models import Case, Event
+from casework.storage.schema import alembic_config, upgrade
 
 T0 = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
 

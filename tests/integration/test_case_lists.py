@@ -9,9 +9,9 @@ import pytest
 from conftest import COUNTY, TOWN_A, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, make_actor, petition
 from sqlalchemy import event
 
-from casework import cases
-from casework.access import next_code
-from casework.intake import receive
+from casework.lifecycle import cases
+from casework.lifecycle.intake import receive
+from casework.people.access import next_code
 
 NOW = datetime(2026, 10, 9, 2, 0, tzinfo=UTC)
 

@@ -14,10 +14,10 @@ from conftest import AREAS, COUNTY, DATA_KEY, TOWN_A, VILLAGE_A1, WORKFLOW, peti
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 
-from casework.cli import main
-from casework.db import reading
-from casework.intake import receive
-from casework.models import Area, Case, User
+from casework.entrypoints.cli import main
+from casework.lifecycle.intake import receive
+from casework.storage.db import reading
+from casework.storage.models import Area, Case, User
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_users_add_reads_the_password_from_stdin_and_tokens_create_prints_one(ru
     assert result.exit_code == 0, result.stderr
     token = run("tokens", "create", "wang").output.strip()
     assert token.startswith("cw_") and len(token) > 30
-    from casework.users import user_for_token
+    from casework.people.users import user_for_token
 
     assert user_for_token(cw, token).username == "wang"
     with reading(cw.engine) as session:
@@ -108,7 +108,7 @@ def test_tokens_for_an_unknown_user_are_refused(run):
 
 
 def test_tokens_revoke_stops_the_labelled_tokens_only(run, cw, people):
-    from casework.users import user_for_token
+    from casework.people.users import user_for_token
 
     name = people["operator"].username
     crm = run("tokens", "create", name, "--label", "crm").output.strip()
@@ -121,7 +121,7 @@ def test_tokens_revoke_stops_the_labelled_tokens_only(run, cw, people):
 def test_tick_scans_as_of_the_given_time(run, areas_csv, cw, people):
     from conftest import petition
 
-    from casework.intake import receive
+    from casework.lifecycle.intake import receive
 
     receive(cw, people["operator"], petition(),
             now=datetime.fromisoformat("2026-09-29T10:00:00+08:00"))
@@ -133,7 +133,7 @@ def test_tick_scans_as_of_the_given_time(run, areas_csv, cw, people):
 
 def test_the_ledger_import_and_the_monthly_report_in_every_format(run, cw, county, tmp_path,
                                                                   request):
-    pytest.importorskip("casework.reports")
+    pytest.importorskip("casework.reporting.reports")
     from test_ledger import county_rows, write_csv
 
     # The command reads the clock (reports refuse future months): fix it mid-month.

@@ -28,20 +28,20 @@ from sqlalchemy import func, select
 from test_ledger import write_csv
 from test_reports import act, bj
 
-import casework.reports
+import casework.reporting.reports
 from casework.bootstrap import bootstrap
 from casework.clock import Clock
-from casework.closing import CLOSING_JOB, ClosingJob, close_month
 from casework.config import Settings
-from casework.db import reading
-from casework.deadlines import SHANGHAI
 from casework.errors import Invalid
-from casework.intake import receive
-from casework.ledger import import_ledger
-from casework.models import Case, ClosedFigure, ClosedMonth, Event
-from casework.report_files import to_csv
-from casework.reports import monthly_report
-from casework.scheduler import configure
+from casework.imports.ledger import import_ledger
+from casework.lifecycle.intake import receive
+from casework.reporting.closing import CLOSING_JOB, ClosingJob, close_month
+from casework.reporting.report_files import to_csv
+from casework.reporting.reports import monthly_report
+from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.scheduler import configure
+from casework.storage.db import reading
+from casework.storage.models import Case, ClosedFigure, ClosedMonth, Event
 
 # The county's January to April 2026 of the report tests, with their fixtures.
 march, april = test_reports.march, test_reports.april
@@ -90,7 +90,7 @@ def test_a_closed_months_report_is_read_from_its_figures_and_equals_the_computed
     def no_computing(*_args, **_kwargs):
         raise AssertionError("a closed month was computed from events")
 
-    monkeypatch.setattr(casework.reports, "tally_month", no_computing)
+    monkeypatch.setattr(casework.reporting.reports, "tally_month", no_computing)
     for month, report in computed.items():
         assert monthly_report(cw, month=month, area=area, now=IN_APRIL) == report
     # Before any data there was nothing: those months are closed with zeros.
@@ -106,13 +106,13 @@ def test_the_month_in_progress_takes_its_trends_closed_months_from_their_figures
     computed = monthly_report(cw, month="2026-04", area=area, now=IN_APRIL, closed=False)
     close_month(cw, "2026-03", now=IN_APRIL)
     computed_months = []
-    original = casework.reports._received
+    original = casework.reporting.reports._received
 
     def counting(workflow, window, *args):
         computed_months.append(window.label)
         return original(workflow, window, *args)
 
-    monkeypatch.setattr(casework.reports, "_received", counting)
+    monkeypatch.setattr(casework.reporting.reports, "_received", counting)
     assert monthly_report(cw, month="2026-04", area=area, now=IN_APRIL) == computed
     assert computed_months == ["2026-04"]  # the month itself; its trend's months were stored
 
@@ -242,7 +242,7 @@ def test_a_scheduler_on_an_empty_database_closes_nothing(cw, county, tmp_path):
 def test_the_command_line_closes_a_month_by_hand(cw, march, database_url):
     from click.testing import CliRunner
 
-    from casework.cli import main
+    from casework.entrypoints.cli import main
 
     env = {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_WORKFLOW": str(WORKFLOW)}
 

@@ -14,10 +14,10 @@ from conftest import PG_URL
 import bench.common
 from bench import pg
 from bench.generate import Params, Shape, generate
-from casework.audit import verify as verify_chain
 from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.reports import monthly_report
+from casework.lifecycle.audit import verify as verify_chain
+from casework.reporting.reports import monthly_report
 
 SMALL = Params(events=6000, month_cases=60, shape=Shape(counties=2, townships=2, villages=3),
                notes=1.0, history_from=(2025, 3))

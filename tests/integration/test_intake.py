@@ -8,11 +8,11 @@ import pytest
 from conftest import COUNTY, VILLAGE_A1, VILLAGE_B1, petition
 from sqlalchemy import func, select
 
-from casework.cases import case_detail
-from casework.db import reading
 from casework.errors import Forbidden, Invalid
-from casework.intake import receive
-from casework.models import Case, Event
+from casework.lifecycle.cases import case_detail
+from casework.lifecycle.intake import receive
+from casework.storage.db import reading
+from casework.storage.models import Case, Event
 
 NOW = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 

@@ -11,10 +11,10 @@ from conftest import VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, VILLAGE_B2
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from casework.db import reading
 from casework.errors import Invalid
-from casework.ledger import COLUMNS, import_ledger
-from casework.models import Case, Event
+from casework.imports.ledger import COLUMNS, import_ledger
+from casework.storage.db import reading
+from casework.storage.models import Case, Event
 
 VILLAGES = [VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, VILLAGE_B2]
 CHANNELS = ["mailbox", "hotline_12338", "visit", "letter"]
@@ -67,7 +67,7 @@ def totals(cw) -> tuple[int, int]:
 
 @pytest.mark.parametrize("writer", [write_csv, write_xlsx], ids=["csv", "xlsx"])
 def test_the_field_report_county_gives_back_its_per_level_figures(cw, county, tmp_path, writer):
-    from casework.reports import monthly_report
+    from casework.reporting.reports import monthly_report
 
     path = writer(tmp_path / f"ledger.{writer.__name__.removeprefix('write_')}",
                   county_rows(datetime(2026, 3, 2, 1, 0, tzinfo=UTC), spread_days=20))
@@ -91,7 +91,7 @@ def test_the_field_report_county_gives_back_its_per_level_figures(cw, county, tm
 
 
 def test_two_years_of_ledger_sum_to_the_county_totals_month_by_month(cw, county, tmp_path):
-    from casework.reports import monthly_report
+    from casework.reporting.reports import monthly_report
 
     path = write_csv(tmp_path / "ledger.csv",
                      county_rows(datetime(2024, 11, 1, 1, 0, tzinfo=UTC), spread_days=700))

@@ -18,17 +18,17 @@ from aiosmtpd.controller import Controller
 from conftest import TOWN_A, VILLAGE_A1, make_actor, petition
 from sqlalchemy import select, update
 
-from casework.actions import apply_action, perform
-from casework.db import reading, writing
-from casework.deadlines import SHANGHAI
 from casework.errors import Forbidden, StaleVersion
-from casework.intake import case_by_number, receive
-from casework.models import Notification, User
+from casework.lifecycle.actions import apply_action, perform
+from casework.lifecycle.intake import case_by_number, receive
 from casework.notify import deliver_due, enqueue_digests
-from casework.notify.channels import parse_smtp_url
+from casework.notify._channels import parse_smtp_url
+from casework.notify._quiet import quiet_until
 from casework.notify.outbox import backoff
-from casework.notify.quiet import quiet_until
-from casework.scan import scan
+from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.scan import scan
+from casework.storage.db import reading, writing
+from casework.storage.models import Notification, User
 from casework.workflow import parse_workflow
 
 T0 = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)  # Tuesday 29 Sep, 10:00 Beijing
@@ -188,7 +188,7 @@ def test_an_overdue_mailbox_letter_escalated_by_the_scan_is_told_once(
 
 def test_a_ledger_import_mails_only_about_the_cases_still_open(
         cw, people, mailboxes, smtp_port, tmp_path):
-    from casework.ledger import COLUMNS, import_ledger
+    from casework.imports.ledger import COLUMNS, import_ledger
 
     past = {"received_at": "2026-03-02 09:00", "village_code": VILLAGE_A1,
             "category": "marriage_family", "channel": "visit", "urgency": "normal",
@@ -482,7 +482,7 @@ def test_no_digest_on_a_holiday_or_a_weekend(cw, people, mailboxes, smtp_port, d
 def test_the_scheduler_runs_the_outbox_and_the_digest(cw):
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from casework.scheduler import DIGEST_JOB, OUTBOX_JOB, configure
+    from casework.scheduling.scheduler import DIGEST_JOB, OUTBOX_JOB, configure
 
     scheduler = configure(BackgroundScheduler(timezone=SHANGHAI), cw)
     jobs = {job.id: job for job in scheduler.get_jobs()}

@@ -12,12 +12,12 @@ from sqlalchemy import insert, select
 
 import casework.notify.backlog as backlog
 from casework.clock import Clock
-from casework.db import reading, writing
-from casework.deadlines import SHANGHAI
-from casework.intake import receive
-from casework.models import Event, Notification
+from casework.lifecycle.intake import receive
 from casework.notify.backlog import latest_failures, outbox_backlog, prune_sent
-from casework.scheduler import PRUNE_JOB, NotificationJob, configure
+from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.scheduler import PRUNE_JOB, NotificationJob, configure
+from casework.storage.db import reading, writing
+from casework.storage.models import Event, Notification
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
-"""The events table in monthly partitions (casework/partitions.py): the conversion of a database
-made through the real services keeps every event, every report figure and the audit chain;
+"""The events table in monthly partitions (casework/storage/partitions.py): the conversion of a
+database made through the real services keeps every event, every report figure and the audit chain;
 new events land in their month's partition; the DEFAULT partition's rows move out when their
 month's partition is made; SQLite and a second conversion are refused cleanly.
 
@@ -26,20 +26,20 @@ from sqlalchemy.engine import make_url
 from test_pg_concurrency import _one_winner
 from test_reports import act, april, bj, intake, march  # noqa: F401  (fixtures)
 
-from casework.audit import verify
-from casework.cli import main
 from casework.clock import Clock
-from casework.db import make_engine, reading, utcnow
-from casework.deadlines import SHANGHAI
+from casework.entrypoints.cli import main
 from casework.errors import AlreadyPartitioned, PartitionRefused
-from casework.intake import receive
-from casework.lease import scan_lease
-from casework.models import Event
-from casework.partitions import Month, ensure_partitions, list_partitions, partition_events
-from casework.reports import monthly_report
-from casework.scan import scan
-from casework.scheduler import PARTITION_JOB, PartitionJob, configure
-from casework.schema import upgrade
+from casework.lifecycle.audit import verify
+from casework.lifecycle.intake import receive
+from casework.reporting.reports import monthly_report
+from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.lease import scan_lease
+from casework.scheduling.scan import scan
+from casework.scheduling.scheduler import PARTITION_JOB, PartitionJob, configure
+from casework.storage.db import make_engine, reading, utcnow
+from casework.storage.models import Event
+from casework.storage.partitions import Month, ensure_partitions, list_partitions, partition_events
+from casework.storage.schema import upgrade
 
 POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

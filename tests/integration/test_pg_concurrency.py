@@ -15,14 +15,14 @@ from collections import Counter
 from conftest import COUNTY, DATA_KEY, VILLAGE_A1, VILLAGE_B1, WORKFLOW, petition
 from sqlalchemy import func, select
 
-from casework.access import Actor
-from casework.actions import perform
 from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.db import reading
 from casework.errors import StaleVersion
-from casework.intake import receive
-from casework.models import Case, Event
+from casework.lifecycle.actions import perform
+from casework.lifecycle.intake import receive
+from casework.people.access import Actor
+from casework.storage.db import reading
+from casework.storage.models import Case, Event
 
 FORK = multiprocessing.get_context("fork")
 PROCESSES = 4

@@ -13,16 +13,22 @@ from click.testing import CliRunner
 from conftest import DATA_KEY, TABLES, VILLAGE_A1, VILLAGE_B1, WORKFLOW, petition
 from sqlalchemy import select, text
 
-from casework import cases, intake
 from casework.bootstrap import bootstrap
-from casework.cli import main
 from casework.config import Settings
-from casework.crypto import DataKeyError, generate_key
-from casework.db import reading
-from casework.ledger import COLUMNS, import_ledger
-from casework.models import Petitioner
-from casework.petitioners import check_keys, count_by_key, open_petitioner, rotate, with_phone
-from casework.schema import alembic_config, upgrade
+from casework.entrypoints.cli import main
+from casework.imports.ledger import COLUMNS, import_ledger
+from casework.lifecycle import cases, intake
+from casework.privacy.crypto import DataKeyError, generate_key
+from casework.privacy.petitioners import (
+    check_keys,
+    count_by_key,
+    open_petitioner,
+    rotate,
+    with_phone,
+)
+from casework.storage.db import reading
+from casework.storage.models import Petitioner
+from casework.storage.schema import alembic_config, upgrade
 
 NAME, PHONE, ID_NUMBER = "欧阳秀英", "13912345678", "11010519491231002X"
 SECRETS = (NAME, PHONE, "139-1234-5678", "1234-5678", ID_NUMBER, "491231002X")
@@ -192,9 +198,9 @@ def test_an_imported_ledger_is_sealed_and_its_callers_found(cw, people, tmp_path
 
 
 def test_the_demo_county_is_sealed_and_its_callers_found(cw):
-    from casework.demo import build_demo
-    from casework.models import User
-    from casework.users import actor_of
+    from casework.entrypoints.demo import build_demo
+    from casework.people.users import actor_of
+    from casework.storage.models import User
 
     build_demo(cw, cases=12)
     with reading(cw.engine) as session:

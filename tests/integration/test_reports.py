@@ -41,14 +41,14 @@ from conftest import (
 )
 from openpyxl import load_workbook
 
-from casework.actions import perform
-from casework.areas import add_area
-from casework.db import writing
-from casework.deadlines import SHANGHAI
 from casework.errors import Invalid
-from casework.intake import receive
-from casework.report_files import csv_header, guard_formula, to_csv, to_table, to_xlsx
-from casework.reports import monthly_report
+from casework.imports.areas import add_area
+from casework.lifecycle.actions import perform
+from casework.lifecycle.intake import receive
+from casework.reporting.report_files import csv_header, guard_formula, to_csv, to_table, to_xlsx
+from casework.reporting.reports import monthly_report
+from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.db import writing
 from casework.vocabulary import CATEGORIES
 
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from conftest import petition
 from sqlalchemy import select
 
-from casework.actions import perform
-from casework.db import reading
-from casework.intake import receive
-from casework.models import Case, Event
-from casework.scan import scan
+from casework.lifecycle.actions import perform
+from casework.lifecycle.intake import receive
+from casework.scheduling.scan import scan
+from casework.storage.db import reading
+from casework.storage.models import Case, Event
 
 T0 = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)  # entered 29 Sep 10:00 Beijing
 WARN = datetime(2026, 10, 11, 16, 0, tzinfo=UTC)  # 12 Oct 00:00 Beijing, the last working day
@@ -90,7 +90,7 @@ def test_an_overdue_congress_case_stays_where_the_workflow_says_it_stays(cw, peo
 def test_one_broken_case_does_not_stop_the_scan(cw, people, monkeypatch):
     first = receive(cw, people["operator"], petition(), now=T0)
     second = receive(cw, people["operator"], petition(), now=T0)
-    import casework.scan as scan_module
+    import casework.scheduling.scan as scan_module
 
     real_append = scan_module.append
 

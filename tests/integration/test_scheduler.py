@@ -15,11 +15,17 @@ import pytest
 from conftest import petition
 from sqlalchemy import func, select, text
 
-from casework.db import is_sqlite, reading, utcnow
-from casework.intake import receive
-from casework.lease import LOCK_SPACE, SCAN_LEASE, advisory_key, lease_held, scan_lease
-from casework.models import Event
-from casework.scheduler import ScanJob, max_lag, record_scan, scheduler_status, take_lease
+from casework.lifecycle.intake import receive
+from casework.scheduling.lease import LOCK_SPACE, SCAN_LEASE, advisory_key, lease_held, scan_lease
+from casework.scheduling.scheduler import (
+    ScanJob,
+    max_lag,
+    record_scan,
+    scheduler_status,
+    take_lease,
+)
+from casework.storage.db import is_sqlite, reading, utcnow
+from casework.storage.models import Event
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 TTL = timedelta(minutes=3)

@@ -22,11 +22,11 @@ import pytest
 from conftest import WORKFLOW, petition
 from sqlalchemy import func, select
 
-from casework.db import reading
-from casework.deadlines import SHANGHAI
-from casework.intake import receive
-from casework.lease import lease_held
-from casework.models import Case, Event, SchedulerLease
+from casework.lifecycle.intake import receive
+from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.lease import lease_held
+from casework.storage.db import reading
+from casework.storage.models import Case, Event, SchedulerLease
 
 RATE = 6 * 3600  # fake seconds per real second
 START = datetime(2026, 11, 1, 20, 0, tzinfo=SHANGHAI)  # a Sunday evening, fake time

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import casework.models  # noqa: F401  (the tables, on SQLModel's metadata)
+import casework.storage.models  # noqa: F401  (the tables, on SQLModel's metadata)
 
 
 # SQLite cannot reflect an index on an expression (ix_cases_area_order): alembic says so and

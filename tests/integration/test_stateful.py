@@ -24,20 +24,20 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from casework.access import allowed_actions
-from casework.actions import perform
-from casework.areas import add_area
 from casework.bootstrap import bootstrap
-from casework.chain import FIELDS, event_hash
 from casework.config import Settings
-from casework.db import make_engine, reading, writing
 from casework.errors import CaseworkError
-from casework.intake import receive
-from casework.models import Case, Event
-from casework.projection import PROJECTED, projected_columns, replay
-from casework.scan import scan
-from casework.schema import upgrade
-from casework.users import actor_of, add_user
+from casework.imports.areas import add_area
+from casework.lifecycle.actions import perform
+from casework.lifecycle.chain import FIELDS, event_hash
+from casework.lifecycle.intake import receive
+from casework.lifecycle.projection import PROJECTED, projected_columns, replay
+from casework.people.access import allowed_actions
+from casework.people.users import actor_of, add_user
+from casework.scheduling.scan import scan
+from casework.storage.db import make_engine, reading, writing
+from casework.storage.models import Case, Event
+from casework.storage.schema import upgrade
 
 ROLES = [("hotline_operator", COUNTY), ("county_officer", COUNTY),
          ("township_cadre", TOWN_A), ("village_cadre", VILLAGE_A1),

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from conftest import WORKFLOW, petition
 from sqlalchemy import select
 
-from casework.cli import main
-from casework.db import reading
-from casework.deadlines import SHANGHAI
-from casework.intake import receive
-from casework.models import Case
-from casework.reports import monthly_report
+from casework.entrypoints.cli import main
+from casework.lifecycle.intake import receive
+from casework.reporting.reports import monthly_report
+from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.db import reading
+from casework.storage.models import Case
 
 
 def beijing(*parts) -> datetime:

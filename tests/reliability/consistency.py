@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from casework.audit import verify
-from casework.db import reading
-from casework.models import Case, Event
-from casework.projection import PROJECTED, projected_columns, replay
+from casework.lifecycle.audit import verify
+from casework.lifecycle.projection import PROJECTED, projected_columns, replay
+from casework.storage.db import reading
+from casework.storage.models import Case, Event
 
 
 @dataclass

@@ -15,12 +15,12 @@ from consistency import examine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from casework.actions import perform
-from casework.backup import BackupError, backup, holds_data, restore
-from casework.cases import case_detail
-from casework.cli import main
-from casework.db import make_engine
-from casework.intake import receive
+from casework.entrypoints.cli import main
+from casework.lifecycle.actions import perform
+from casework.lifecycle.cases import case_detail
+from casework.lifecycle.intake import receive
+from casework.storage.backup import BackupError, backup, holds_data, restore
+from casework.storage.db import make_engine
 
 ROUNDS = 3
 

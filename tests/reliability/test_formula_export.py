@@ -12,10 +12,10 @@ from conftest import TOWN_A, WORKFLOW
 from hostile import FORMULAS
 from openpyxl import load_workbook
 
-from casework.areas import import_areas
-from casework.ledger import COLUMNS, import_ledger
-from casework.report_files import FORMULA_STARTS, to_csv, to_xlsx
-from casework.reports import monthly_report
+from casework.imports.areas import import_areas
+from casework.imports.ledger import COLUMNS, import_ledger
+from casework.reporting.report_files import FORMULA_STARTS, to_csv, to_xlsx
+from casework.reporting.reports import monthly_report
 from casework.workflow import parse_workflow
 
 NOW = datetime.fromisoformat("2026-11-21T12:00:00+08:00")

@@ -20,11 +20,11 @@ from openpyxl import Workbook
 from processes import LONG, record
 from sqlalchemy import func, select
 
-from casework.cli import main
-from casework.db import reading
+from casework.entrypoints.cli import main
 from casework.errors import Invalid
-from casework.ledger import COLUMNS, import_ledger
-from casework.models import Case, Event, Petitioner
+from casework.imports.ledger import COLUMNS, import_ledger
+from casework.storage.db import reading
+from casework.storage.models import Case, Event, Petitioner
 
 EXAMPLES = 1000 if LONG else 60
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -204,7 +204,7 @@ def test_the_figures_of_tried_inputs_are_recorded(tmp_path):
 ])
 def test_an_area_file_with_control_characters_or_foreign_digits_is_refused(cw, county, tmp_path,
                                                                             row, why):
-    from casework.areas import import_areas
+    from casework.imports.areas import import_areas
 
     path = tmp_path / "areas.csv"
     path.write_text(f"code,name,parent_code\n{row}\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from processes import LONG, record
 
-from casework.cli import main
+from casework.entrypoints.cli import main
 from casework.errors import WorkflowError
 from casework.workflow import Workflow, load_workflow, parse_workflow
 

@@ -12,9 +12,9 @@ from consistency import examine
 from processes import LONG, Process, environment, record
 from sqlalchemy import func, select, update
 
-from casework.db import reading, utcnow, writing
-from casework.intake import receive
-from casework.models import Event, SchedulerLease
+from casework.lifecycle.intake import receive
+from casework.storage.db import reading, utcnow, writing
+from casework.storage.models import Event, SchedulerLease
 
 ROUNDS = 10 if LONG else 1
 CASES = 400 if LONG else 200

@@ -18,7 +18,7 @@ from conftest import VILLAGE_A2, petition
 from consistency import examine
 from processes import LONG, record, serve
 
-from casework.users import create_token
+from casework.people.users import create_token
 
 ROUNDS = 25 if LONG else 2
 CLIENTS = 8

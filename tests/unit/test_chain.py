@@ -1,5 +1,5 @@
-"""The hash chain's format (casework/chain.py): the exact text hashed, known answers, and an
-encoding that no two different events share."""
+"""The hash chain's format (casework/lifecycle/chain.py): the exact text hashed, known answers, and
+an encoding that no two different events share."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casework.chain import FIELDS, canonical, event_hash, link
+from casework.lifecycle.chain import FIELDS, canonical, event_hash, link
 
 BEIJING = timezone(timedelta(hours=8))
 RESOLVE = {

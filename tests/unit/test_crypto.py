@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casework.crypto import DataKey, DataKeyError, Keyring, TamperedData, generate_key
-from casework.schemas import normalize_id_number
+from casework.lifecycle.schemas import normalize_id_number
+from casework.privacy.crypto import DataKey, DataKeyError, Keyring, TamperedData, generate_key
 
 KEY = generate_key()
 

@@ -1,4 +1,4 @@
-"""Deadlines in Chinese working days: the public contract of casework.deadlines."""
+"""Deadlines in Chinese working days: the public contract of casework.scheduling.deadlines."""
 
 import logging
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casework.deadlines import (
+from casework.scheduling.deadlines import (
     SHANGHAI,
     Deadline,
     WorkingCalendar,
@@ -30,7 +30,7 @@ def midnight(day: date) -> datetime:
 def fallback_warnings(caplog: pytest.LogCaptureFixture, year: int) -> list[logging.LogRecord]:
     return [
         r for r in caplog.records
-        if r.name == "casework.deadlines" and r.levelno == logging.WARNING
+        if r.name == "casework.scheduling.deadlines" and r.levelno == logging.WARNING
         and str(year) in r.getMessage()
     ]
 
@@ -109,7 +109,7 @@ def test_the_entry_day_is_taken_in_shanghai_time_not_in_the_callers_zone():
 
 def test_a_deadline_in_an_uncovered_year_falls_back_to_monday_to_friday_and_warns_once(caplog):
     calendar = WorkingCalendar()
-    with caplog.at_level(logging.WARNING, logger="casework.deadlines"):
+    with caplog.at_level(logging.WARNING, logger="casework.scheduling.deadlines"):
         # 31 Dec (official), then Fri 1, Mon 4, Tue 5, Wed 6 Jan 2027.
         deadline = deadline_for(calendar, local(2026, 12, 30, 10), working_days=5)
         for day in range(200):
@@ -122,7 +122,7 @@ def test_a_deadline_in_an_uncovered_year_falls_back_to_monday_to_friday_and_warn
 
 
 def test_each_calendar_object_warns_about_an_uncovered_year_on_its_own(caplog):
-    with caplog.at_level(logging.WARNING, logger="casework.deadlines"):
+    with caplog.at_level(logging.WARNING, logger="casework.scheduling.deadlines"):
         for _ in range(2):
             WorkingCalendar().is_workday(date(2027, 3, 1))
     assert len(fallback_warnings(caplog, 2027)) == 2

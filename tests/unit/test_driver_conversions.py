@@ -11,8 +11,8 @@ from sqlalchemy import JSON
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import psycopg
 
-from casework import driver
-from casework.db import UTCDateTime
+from casework.lifecycle import _driver as driver
+from casework.storage.db import UTCDateTime
 
 SQLITE = sqlite.dialect()
 ZONES = st.sampled_from([UTC, timezone(timedelta(hours=8)),

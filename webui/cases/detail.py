@@ -9,9 +9,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from casework import actions, cases
-from casework.areas import names_of
 from casework.errors import Forbidden, IllegalTransition, Invalid, StaleVersion
+from casework.imports.areas import names_of
+from casework.lifecycle import actions, cases
 from webui.cases import bp
 from webui.cases.labels import action_name
 from webui.context import actor, casework

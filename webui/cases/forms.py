@@ -2,7 +2,8 @@
 intake fields, with the petitioner's flattened (``petitioner_phone``).
 
 The form checks only what a person can fix at a glance (required, length); every rule of a
-petition is the core's (``casework.intake``), whose ``Invalid.fields`` come back here by name."""
+petition is the core's (``casework.lifecycle.intake``), whose ``Invalid.fields`` come back here by
+name."""
 
 from __future__ import annotations
 

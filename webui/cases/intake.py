@@ -8,11 +8,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from casework import intake
-from casework.access import require_case_reader
-from casework.areas import names_of, search_villages
-from casework.cases import OPEN_STATUSES
 from casework.errors import Forbidden, Invalid
+from casework.imports.areas import names_of, search_villages
+from casework.lifecycle import intake
+from casework.lifecycle.cases import OPEN_STATUSES
+from casework.people.access import require_case_reader
 from webui.cases import bp
 from webui.cases.forms import IntakeForm
 from webui.cases.labels import VOCABULARY, level_name, locale, status_name

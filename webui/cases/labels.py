@@ -10,7 +10,7 @@ from datetime import datetime
 from flask_babel import format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from casework.cases import OPEN_STATUSES
+from casework.lifecycle.cases import OPEN_STATUSES
 from webui.context import casework
 
 VOCABULARY = {

@@ -9,10 +9,10 @@ from math import ceil
 from flask import redirect, render_template, request, url_for
 from flask_login import login_required
 
-from casework import cases
-from casework.access import require_case_reader
-from casework.areas import names_of
 from casework.errors import Invalid
+from casework.imports.areas import names_of
+from casework.lifecycle import cases
+from casework.people.access import require_case_reader
 from casework.vocabulary import CATEGORIES
 from webui.cases import bp
 from webui.context import actor, casework

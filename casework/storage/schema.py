@@ -1,0 +1,59 @@
+"""Create or upgrade the schema with the migrations shipped in the package (``casework init``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from casework.privacy.crypto import KEY_ENV, OLD_KEYS_ENV, Keyring
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade(engine: Engine, keys: Callable[[], Keyring] | None = None) -> None:
+    """Bring the database to the newest schema; running it again changes nothing.
+
+    ``keys`` gives the data keys, asked for only when a migration must seal or open existing
+    petitioners (default: CASEWORK_DATA_KEY from the environment)."""
+    config = alembic_config(engine)
+    config.attributes["casework_keys"] = keys
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    if config.attributes.get("casework_purge_plaintext"):
+        purge_free_space(engine)
+
+
+def keyring_for_migrations(config: Config) -> Keyring:
+    keys = config.attributes.get("casework_keys")
+    if keys is not None:
+        return keys()
+    return Keyring.from_texts(os.environ.get(KEY_ENV), os.environ.get(OLD_KEYS_ENV))
+
+
+def purge_free_space(engine: Engine) -> None:
+    """Rewrite the storage so that plaintext a migration removed is gone from the files, not
+    just unreachable: SQLite keeps freed pages and WAL frames, PostgreSQL dead tuples and
+    dropped columns' bytes.  (Backups and archived WAL taken before still hold it.)"""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM")
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM FULL petitioners")
