@@ -47,6 +47,9 @@ def load(ctx: click.Context) -> Casework:
     """The wired application, built once per command."""
     if ctx.obj is None:
         ctx.obj = bootstrap(Settings.from_env())
+        # The pool's connections close with the command, not whenever the collector finds them
+        # (a command run in-process, as the tests and `casework demo` do, would leak them).
+        ctx.call_on_close(ctx.obj.engine.dispose)
     return ctx.obj
 
 
