@@ -34,7 +34,7 @@ def default_database_url() -> str:
 class Settings:
     database_url: str = field(default_factory=default_database_url)
     workflow_path: Path = field(default_factory=default_workflow_path)
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)  # signs sessions: never logged
     scan_interval: int = 60
     smtp_url: str | None = None
     webhook_url: str | None = None

@@ -14,11 +14,14 @@ ever sees half a key.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+log = logging.getLogger("casework.privacy.keyfiles")
 DATA_KEY_FILE_ENV = "CASEWORK_DATA_KEY_FILE"
 SECRET_KEY_FILE_ENV = "CASEWORK_SECRET_KEY_FILE"
 KEEP_APART = ("keep a copy of it apart from the database and its backups, since without it "
@@ -62,6 +65,9 @@ def find_key(env, variable: str, file_variable: str, default: Path) -> KeySource
     if value:
         return KeySource(value, variable, path, from_file=False)
     text = read_key_file(path)
+    if text is not None and loosely_readable(path):
+        log.warning("the key file %s can be read by every user of this machine: run "
+                    "`chmod 600 %s`", path, path)
     return KeySource(text, variable, path, from_file=text is not None)
 
 
@@ -80,7 +86,8 @@ def read_key_file(path: Path) -> str | None:
 
 
 def loosely_readable(path: Path) -> bool:
-    """True when users other than the owner and its group may read ``path``."""
+    """True when users other than the owner and its group may read ``path`` (a group may: a
+    service user reading a root-owned file through its group is a common set-up)."""
     try:
         return bool(path.stat().st_mode & stat.S_IROTH)
     except OSError:
@@ -93,7 +100,7 @@ def write_new_key_file(path: Path, text: str) -> bool:
         return False
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(descriptor, "w", encoding="ascii") as out:
