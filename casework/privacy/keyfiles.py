@@ -42,11 +42,6 @@ class KeySource:
     path: Path
     from_file: bool
 
-    def describe(self) -> str:
-        if self.text is None:
-            return "none"
-        return f"the file {self.path}" if self.from_file else f"the environment ({self.variable})"
-
 
 def instance_dir() -> Path:
     """``./instance``, where the default database lives."""
