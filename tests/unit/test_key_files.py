@@ -111,3 +111,22 @@ def test_a_key_file_every_user_may_read_is_warned_about_and_still_read(tmp_path,
     assert Settings.from_env({"CASEWORK_DATA_KEY_FILE": str(path)}).data_key == "k"
     assert [r.getMessage() for r in caplog.records] == [
         f"the key file {path} can be read by every user of this machine: run `chmod 600 {path}`"]
+
+
+def test_keys_generate_writes_a_new_file_and_never_over_one(tmp_path):
+    from click.testing import CliRunner
+
+    from casework.entrypoints.cli import main
+    from casework.privacy.crypto import DataKey
+
+    path = tmp_path / "new.key"
+    made = CliRunner().invoke(main, ["keys", "generate", "--output", str(path)])
+    assert made.exit_code == 0 and made.output == f"key written to {path}\n"
+    assert mode(path) == 0o600 and DataKey.from_text(path.read_text()).key_id
+    key = path.read_text()
+    again = CliRunner().invoke(main, ["keys", "generate", "--output", str(path)])
+    assert again.exit_code == 1 and again.stderr == (
+        f"casework: {path} already exists, and a key file is never replaced.\n")
+    assert path.read_text() == key
+    printed = CliRunner().invoke(main, ["keys", "generate"])
+    assert printed.exit_code == 0 and DataKey.from_text(printed.output).key_id
