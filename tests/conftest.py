@@ -8,6 +8,7 @@ The schema is made by the real migrations, once per session; each test starts em
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -181,15 +182,58 @@ def petition(**overrides) -> dict:
 _figures: list[tuple[str, str, object]] = []
 
 
+# -- skips: every skip has a known reason, or the run fails ---------------------------------
+# A skip must never hide our own code: only a missing outside tool or server, or a test that is
+# about one database's own behaviour, may skip.  Anything else fails the run, by name.
+KNOWN_SKIPS = {
+    "PostgreSQL absent": re.compile(r"PostgreSQL tests need CASEWORK_TEST_DATABASE_URL"),
+    "chromium absent": re.compile(r"Debian's chromium is not installed"),
+    "a system tool absent": re.compile(
+        r"no systemd-analyze here|no nginx \(scripts/nginx-for-tests"),
+    "one database's own behaviour": re.compile(
+        r"only SQLite connections|a write lock held by another connection is SQLite's"
+        r"|SQLite's planner|advisory locks? (are|is) PostgreSQL's|PostgreSQL's advisory lock"
+        r"|pg_dump is for PostgreSQL"),
+}
+_skips: dict[str, list[str]] = {}
+
+
+def _skip_reason(report) -> str:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
 def pytest_runtest_logreport(report):
     # Runs in the controlling process under xdist too: the properties travel with the report.
     if report.when == "call":
         _figures.extend((report.nodeid, name.removeprefix("figure:"), value)
                         for name, value in report.user_properties
                         if name.startswith("figure:"))
+    if report.skipped:
+        _skips.setdefault(_skip_reason(report), []).append(report.nodeid)
+
+
+def _unknown_skips() -> dict[str, list[str]]:
+    return {reason: ids for reason, ids in _skips.items()
+            if not any(known.search(reason) for known in KNOWN_SKIPS.values())}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _unknown_skips() and exitstatus == 0:
+        session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _skips:
+        terminalreporter.section("skipped, by reason")
+        for reason, ids in sorted(_skips.items(), key=lambda item: -len(item[1])):
+            terminalreporter.write_line(f"{len(ids):5d}  {reason}")
+        for reason, ids in _unknown_skips().items():
+            terminalreporter.write_line(
+                f"FAILED: a skip for an unknown reason hides tests ({reason!r}): "
+                f"{', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}; fix the test, or add "
+                "the reason to KNOWN_SKIPS in tests/conftest.py if it is a missing outside tool",
+                red=True)
     if _figures:
         terminalreporter.section("figures (quoted in docs/reliability.md)")
         for nodeid, name, value in sorted(_figures, key=str):

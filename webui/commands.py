@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import socket
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from gunicorn.app.base import BaseApplication
 
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
+from casework.errors import CaseworkError
 from webui import access_log
 
 log = logging.getLogger("casework.serve")
@@ -107,6 +109,7 @@ def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: i
           threads: int, log_level: str) -> None:
     """Run the web app on gunicorn (and, with one worker, the deadline scheduler)."""
     address = _bind(ctx, host, port, bind)
+    check_port_free(address)
     logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(log_level.upper())  # also when `casework -v` set it first
@@ -117,6 +120,22 @@ def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: i
     cw = bootstrap(Settings.from_env())
     ready_to_serve(cw)
     _serve(cw, address, workers, threads, log_level)
+
+
+def check_port_free(address: str) -> None:
+    """Stop in one sentence when HOST:PORT is taken, before any slow work: gunicorn would
+    otherwise retry for half a minute in its own words after the demo printed its logins."""
+    if address.startswith("unix:") or not address.rpartition(":")[2].isdigit():
+        return
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    try:
+        # create_server sets SO_REUSEADDR, as gunicorn does: a port in TIME_WAIT is free.
+        with socket.create_server((host, int(port))):
+            pass
+    except OSError as exc:
+        raise CaseworkError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                            "another program holds it: stop it or choose another --port") from exc
 
 
 def ready_to_serve(cw: Casework) -> None:
@@ -161,6 +180,8 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
     from casework.storage.schema import upgrade
 
     logging.basicConfig(level=logging.WARNING)
+    if not no_serve:
+        check_port_free(f"{host}:{port}")
     demo_file = Path.cwd() / "instance" / "demo.db"
     url = os.environ.get("CASEWORK_DATABASE_URL") or f"sqlite:///{demo_file}"
     # The demo's made-up cases must not mail or message anyone.

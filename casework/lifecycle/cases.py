@@ -145,13 +145,15 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
                 errors[name] = "a date YYYY-MM-DD between 2000 and 2100"
             setattr(out, name, day)
     for name, low, high in (("page", 1, 10**6), ("per_page", 1, MAX_PER_PAGE)):
-        value = (args.get(name) or "").strip()
-        if value:
-            number = whole_number(value)
-            if number is None or not low <= number <= high:
-                errors[name] = f"a whole number from {low} to {high}"
-            else:
-                setattr(out, name, number)
+        if name not in args:
+            continue
+        # Present but blank is not a number: the API's clients are told, as for any other
+        # non-number (the pages drop a form's blank fields before they get here).
+        number = whole_number((args.get(name) or "").strip())
+        if number is None or not low <= number <= high:
+            errors[name] = f"a whole number from {low} to {high}"
+        else:
+            setattr(out, name, number)
     if errors:
         raise Invalid(errors)
     return out

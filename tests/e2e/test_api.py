@@ -209,6 +209,13 @@ def test_bad_list_filters_answer_422_naming_each(client, as_, people):
     assert set(answer.json["fields"]) == {"level", "page", "overdue", "received_from"}
 
 
+def test_a_blank_page_or_per_page_is_not_a_number_and_answers_422(client, as_, people):
+    # Found by schemathesis: `page=` was taken as "the first page" though the spec says integer.
+    answer = client.get(f"{API}/cases?page=&per_page=%20", headers=as_("operator"))
+    assert answer.status_code == 422
+    assert set(answer.json["fields"]) == {"page", "per_page"}
+
+
 def test_the_caller_screen_pop_lists_earlier_cases_newest_first_with_masked_phones(
         client, as_):
     operator = as_("operator")

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import UTC, datetime
 
+import openpyxl
 import pytest
 from conftest import COUNTY, TOWN_A, TOWN_B, VILLAGE_B1, petition
 from sqlalchemy import func, select
@@ -115,7 +116,6 @@ def test_the_report_page_sends_a_visitor_to_log_in(client, people):
 
 
 def test_the_excel_link_of_the_page_downloads_with_the_browser_session(client, people, march):
-    openpyxl = pytest.importorskip("openpyxl")
     login(client, people["county_officer"].username)
     text = page(client.get(f"{REPORT}?month=2026-03&area={TOWN_A}"))
     link = html.unescape(re.search(r'href="([^"]+format=xlsx[^"]*)"', text).group(1))

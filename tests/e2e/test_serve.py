@@ -164,6 +164,21 @@ def test_bad_options_are_refused(args, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_taken_port_stops_serve_and_demo_in_one_sentence_before_any_work(tmp_path, command):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(CASEWORK), command, "--port", str(port)], capture_output=True, text=True,
+            timeout=60, cwd=tmp_path,
+            env={**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Building" not in result.stdout and "password" not in result.stdout
+    assert not (tmp_path / "instance").exists() and not (tmp_path / "x.db").exists()
+
+
 def _post_at_once(url: str, token: str, body: dict, barrier, results) -> None:
     barrier.wait(timeout=60)
     results.put(call(url, token=token, body=body))

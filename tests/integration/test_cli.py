@@ -133,7 +133,6 @@ def test_tick_scans_as_of_the_given_time(run, areas_csv, cw, people):
 
 def test_the_ledger_import_and_the_monthly_report_in_every_format(run, cw, county, tmp_path,
                                                                   request):
-    pytest.importorskip("casework.reporting.reports")
     from test_ledger import county_rows, write_csv
 
     # The command reads the clock (reports refuse future months): fix it mid-month.

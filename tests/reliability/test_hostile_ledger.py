@@ -190,11 +190,13 @@ def test_the_command_line_refuses_a_hostile_ledger_in_one_sentence(database_url,
     assert stored(cw) == before
 
 
-def test_the_figures_of_tried_inputs_are_recorded(tmp_path):
-    """Runs last in this module (pytest keeps file order without xdist's splitting)."""
-    if not tried:
-        pytest.skip("the fuzz tests ran in another process")
-    record(tmp_path, "hostile-ledger", {**tried, **outcomes})
+@pytest.fixture(scope="module", autouse=True)
+def figures_of_tried_inputs(tmp_path_factory):
+    """The fuzz tests' figures, recorded once this process has run the module's tests (under
+    xdist each process records what it tried: a fixture, not a test that would have to skip)."""
+    yield
+    if tried:
+        record(tmp_path_factory.mktemp("figures"), "hostile-ledger", {**tried, **outcomes})
 
 
 @pytest.mark.parametrize(("row", "why"), [

@@ -54,7 +54,9 @@ def case_list():
     errors: dict[str, str] = {}
     listing = None
     try:
-        filters = cases.parse_filters(cw, request.args)
+        # A filter form sends its untouched fields blank: blank means "any", not a bad value.
+        filters = cases.parse_filters(cw, {key: value for key, value in request.args.items()
+                                           if value.strip()})
     except Invalid as exc:
         errors = exc.fields
     else:
