@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from casework.config import Settings
-from casework.privacy.crypto import Keyring
+from casework.privacy.crypto import KEY_ENV, DataKeyError, Keyring
 from casework.scheduling.deadlines import WorkingCalendar
 from casework.storage.db import make_engine
 from casework.workflow import Workflow, load_workflow
@@ -27,9 +27,23 @@ class Casework:
         or malformed.  Built on first use, so commands that never touch petitioners' data
         (reports, the workflow, users) run without the key."""
         if self._keyring is None:
-            self._keyring = Keyring.from_texts(self.settings.data_key,
-                                               self.settings.old_data_keys)
+            settings = self.settings
+            if KEY_ENV in settings.key_file_problems:
+                raise DataKeyError(settings.key_file_problems[KEY_ENV])
+            if not settings.data_key:
+                raise DataKeyError(
+                    f"{KEY_ENV} is not set and there is no key file {settings.data_key_file}: "
+                    "run `casework init` to make one, or set the key the data was sealed with")
+            name = f"the key file {settings.data_key_file}" if settings.data_key_from_file \
+                else KEY_ENV
+            self._keyring = Keyring.from_texts(settings.data_key, settings.old_data_keys,
+                                               name=name)
         return self._keyring
+
+    def use_settings(self, settings: Settings) -> None:
+        """New settings (a key file just made); the keyring is built again when next needed."""
+        self.settings = settings
+        self._keyring = None
 
 
 def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None) -> Casework:

@@ -19,18 +19,22 @@ class CaseworkError(Exception):
 
 
 class Invalid(CaseworkError):
-    """Input that fails validation; ``fields`` maps each bad field to what is wrong with it."""
+    """Input that fails validation; ``fields`` maps each bad field to what is wrong with it, and
+    ``allowed`` a field with a fixed vocabulary to the values it takes (for programs; people
+    read them in ``fields``)."""
 
     code = "invalid"
 
-    def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
+    def __init__(self, fields: dict[str, str], message: str | None = None, *,
+                 allowed: dict[str, list[str]] | None = None) -> None:
         self.fields = dict(fields)
+        self.allowed = {name: list(values) for name, values in (allowed or {}).items()}
         if message is None:
             message = "; ".join(f"{name}: {why}" for name, why in self.fields.items())
         super().__init__(message)
 
     def details(self) -> dict:
-        return {"fields": self.fields}
+        return {"fields": self.fields, **({"allowed": self.allowed} if self.allowed else {})}
 
 
 class NotFound(CaseworkError):

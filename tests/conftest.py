@@ -44,6 +44,24 @@ AREAS = [
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _no_key_files_from_the_checkout(tmp_path_factory):
+    """Commands read ./instance/data.key when CASEWORK_DATA_KEY is unset: point them at a
+    folder of the tests' own, so that a developer's `casework init` in the checkout does not
+    hand the tests a key (tests of the key files set these themselves)."""
+    folder = tmp_path_factory.mktemp("no-key-files")
+    names = ("CASEWORK_DATA_KEY_FILE", "CASEWORK_SECRET_KEY_FILE")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ["CASEWORK_DATA_KEY_FILE"] = str(folder / "data.key")
+    os.environ["CASEWORK_SECRET_KEY_FILE"] = str(folder / "secret.key")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _one_slow_hash_per_password():
     """Fixture users share a few passwords: hash each once (scrypt is slow on purpose)."""
     import casework.people.users

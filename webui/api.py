@@ -18,6 +18,7 @@ from casework.workflow.diagram import describe, mermaid
 from webui.context import actor, casework
 from webui.extensions import csrf
 from webui.openapi import document
+from webui.vocabularies import vocabularies
 
 bp = Blueprint("api", __name__)
 PUBLIC = {"api.openapi"}
@@ -123,7 +124,8 @@ def monthly_report():
 @bp.get("/workflow")
 def workflow():
     cw = casework()
-    return {**describe(cw.workflow), "mermaid": mermaid(cw.workflow, str(get_locale()))}
+    return {**describe(cw.workflow), "vocabularies": vocabularies(cw.workflow),
+            "mermaid": mermaid(cw.workflow, str(get_locale()))}
 
 
 @bp.get("/openapi.json")

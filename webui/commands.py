@@ -144,6 +144,9 @@ def ready_to_serve(cw: Casework) -> None:
     answer every case page with an error and find no earlier cases for any caller."""
     from casework.privacy.petitioners import check_keys
 
+    problem = cw.settings.key_file_problems.get("CASEWORK_SECRET_KEY")
+    if problem:  # a session secret that exists but cannot be read: not a random one instead
+        raise ValueError(problem)
     check_keys(cw.keyring, cw.engine)
 
 

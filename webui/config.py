@@ -23,8 +23,9 @@ def _secret_key(configured: str | None) -> str:
         return configured
     # Without a fixed key every restart (and every gunicorn worker) signs sessions differently,
     # so logins do not survive; fine for a try-out, wrong for production.
-    log.warning("CASEWORK_SECRET_KEY is not set: using a random key; sessions end at restart "
-                "and do not work across several workers")
+    log.warning("CASEWORK_SECRET_KEY is not set and there is no session secret file: using a "
+                "random key; sessions end at restart and do not work across several workers "
+                "(`casework init` makes the file)")
     return secrets.token_hex(32)
 
 

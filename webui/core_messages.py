@@ -89,6 +89,16 @@ FROM_THE_WORKFLOW = (
     _l("at least 8 characters"),
 )
 
+# The core's refusals of a value outside a fixed vocabulary (casework.vocabulary.one_of).
+FROM_THE_VOCABULARY = (
+    _l("must be one of: hotline_12338, mailbox, letter, visit, online, referral"),
+    _l("must be one of: domestic_violence, marriage_family, property, employment, child, "
+       "personal_rights, neighbor_dispute, consultation, other"),
+    _l("must be one of: normal, urgent, emergency"),
+    _l("must be empty or one of: female, male, unknown"),
+    _l("must be empty or one of: under_18, 18_34, 35_59, 60_plus, unknown"),
+)
+
 # webui/: sentences handed to a template as data (error=..., message=...) or raised as an
 # HTTP error's description, and shown there through _() or core_text().
 FROM_WEBUI = (

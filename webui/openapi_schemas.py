@@ -50,22 +50,67 @@ def optional(values, extra: dict | None = None) -> dict:
     return {"type": "string", "enum": [*values, "", None], "nullable": True, **(extra or {})}
 
 
+def enums(wf: Workflow) -> dict:
+    """The vocabularies as named enums, the same values GET /api/v1/workflow lists with their
+    names under ``vocabularies``."""
+    assign = wf.actions.get("assign")
+
+    def enum(values, description: str) -> dict:
+        return {"type": "string", "enum": list(values), "description": description}
+
+    return {
+        "Channel": enum(CHANNELS, "How the petition came in"),
+        "Category": enum(CATEGORIES, "What the petition is about"),
+        "Urgency": enum(URGENCIES, "emergency: violence now, acted on within hours"),
+        "Gender": enum(GENDERS, "The petitioner's gender; a request may also send it empty"),
+        "AgeGroup": enum(AGE_GROUPS, "The petitioner's age group; a request may also send it "
+                                     "empty"),
+        "Outcome": enum(wf.choices["outcome"], "How a resolved case was settled (resolve)"),
+        "Agency": enum(wf.choices["agency"], "Where a case was referred to (refer)"),
+        "Satisfaction": enum(wf.choices["satisfaction"], "The follow-up call's answer (close)"),
+        "Level": enum([level.id for level in wf.levels], "A level of the chain, lowest first"),
+        "TargetLevel": enum(assign.target_levels if assign else (),
+                            "A level the county may assign a case to (assign)"),
+        "Status": enum(list(wf.statuses), "A case's status at its level"),
+        "Action": enum(list(wf.actions), "An action a user may take on a case"),
+        "Role": enum(list(wf.roles), "A user's role"),
+    }
+
+
+def vocabulary_list(name: str) -> dict:
+    item = obj({"id": ref(name), "name": obj({"zh": STR, "en": STR}, ["zh", "en"])},
+               ["id", "name"])
+    return {"type": "array", "items": item}
+
+
+VOCABULARIES = {"channel": "Channel", "category": "Category", "urgency": "Urgency",
+                "gender": "Gender", "age_group": "AgeGroup", "outcome": "Outcome",
+                "agency": "Agency", "satisfaction": "Satisfaction", "level": "Level",
+                "target_level": "TargetLevel", "status": "Status", "action": "Action",
+                "role": "Role"}
+
+
 def schemas(wf: Workflow) -> dict:
+    return {**enums(wf), **_bodies(wf)}
+
+
+def _bodies(wf: Workflow) -> dict:
     levels = [level.id for level in wf.levels]
     text = {"type": "string", "maxLength": 5000, "pattern": NO_CONTROL, "nullable": True}
     assign = wf.actions.get("assign")
     case = obj({
         "number": {"type": "string", "example": "450330-2026-000001"},
-        "channel": {"type": "string", "enum": list(CHANNELS)},
-        "category": {"type": "string", "enum": list(CATEGORIES)},
-        "urgency": {"type": "string", "enum": list(URGENCIES)},
+        "channel": ref("Channel"),
+        "category": ref("Category"),
+        "urgency": ref("Urgency"),
         "summary": STR,
         "petitioner": obj({"name": STR, "phone": {**STR, "example": "138****5678"},
                            "id_number": {**STR, "example": "450330********1234"},
-                           "gender": STR, "age_group": STR},
+                           "gender": {"type": "string", "enum": ["", *GENDERS]},
+                           "age_group": {"type": "string", "enum": ["", *AGE_GROUPS]}},
                           ["name", "phone", "id_number", "gender", "age_group"]),
-        "village_code": STR, "level": {"type": "string", "enum": levels},
-        "status": {"type": "string", "enum": list(wf.statuses)},
+        "village_code": STR, "level": ref("Level"),
+        "status": ref("Status"),
         "received_at": TIME, "entered_level_at": TIME, "due_at": NULL_TIME,
         "warn_at": NULL_TIME, "overdue": BOOL, "warning": BOOL, "version": INT,
     }, ["number", "channel", "category", "urgency", "summary", "petitioner", "village_code",
@@ -82,7 +127,11 @@ def schemas(wf: Workflow) -> dict:
     return {
         "Error": obj({"error": STR, "message": STR}, ["error", "message"]),
         "InvalidError": obj({"error": {"type": "string", "enum": ["invalid"]}, "message": STR,
-                             "fields": {"type": "object", "additionalProperties": STR}},
+                             "fields": {"type": "object", "additionalProperties": STR},
+                             "allowed": {"type": "object", "description": (
+                                 "for a field with a fixed vocabulary, the values it takes "
+                                 "(an empty string: it may be left empty)"),
+                                 "additionalProperties": {"type": "array", "items": STR}}},
                             ["error", "message", "fields"]),
         "ConflictError": obj({
             "error": {"type": "string", "enum": ["illegal_transition", "stale_version"]},
@@ -99,9 +148,9 @@ def schemas(wf: Workflow) -> dict:
                         ["items", "total", "page", "per_page"]),
         "CallerCases": obj({"items": {"type": "array", "items": ref("Case")}}, ["items"]),
         "CaseCreate": obj({
-            "channel": {"type": "string", "enum": list(CHANNELS)},
+            "channel": ref("Channel"),
             "village_code": {"type": "string", "pattern": "^[0-9]{12}$"},
-            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "category": ref("Category"),
             "urgency": {"type": "string", "enum": list(URGENCIES), "default": "normal"},
             "summary": {"type": "string", "minLength": 1, "maxLength": 5000,
                         "pattern": NO_CONTROL},
@@ -150,7 +199,14 @@ def schemas(wf: Workflow) -> dict:
         "Workflow": obj({"name": STR, "levels": {"type": "array", "items": {"type": "object"}},
                          "statuses": {"type": "array", "items": {"type": "object"}},
                          "actions": {"type": "array", "items": {"type": "object"}},
-                         "mermaid": STR}, ["name", "levels", "statuses", "actions"]),
+                         "choices": {"type": "object"},
+                         "reports": obj({"closing_day": {"type": "integer", "minimum": 1,
+                                                         "maximum": 28}}, ["closing_day"]),
+                         "vocabularies": obj({kind: vocabulary_list(name)
+                                              for kind, name in VOCABULARIES.items()},
+                                             list(VOCABULARIES)),
+                         "mermaid": STR},
+                        ["name", "levels", "statuses", "actions", "vocabularies"]),
         "Health": obj({"status": {"type": "string",
                                   "enum": ["ok", "unavailable", "scheduler_late"]},
                        "database": BOOL, "scheduler_last_scan": NULL_TIME,

@@ -64,12 +64,29 @@ def main(verbose: bool) -> None:
 @main.command()
 @click.pass_context
 def init(ctx):
-    """Create or upgrade the database schema (safe to run again)."""
+    """Create or upgrade the database schema (safe to run again); with no key in the
+    environment, make the data key and session secret files (never replacing one)."""
+    from casework.entrypoints.keys import (
+        make_missing_data_key,
+        make_missing_secret_key,
+        refuse_a_second_data_key,
+    )
     from casework.storage.schema import upgrade
 
     cw = load(ctx)
-    upgrade(cw.engine, lambda: cw.keyring)
+    made: list[str | None] = []
+
+    def keys_for_migrations():
+        # Only a database from before encryption asks: it holds no sealed petitioner yet.
+        made.append(make_missing_data_key(cw))
+        return cw.keyring
+
+    upgrade(cw.engine, keys_for_migrations)
+    refuse_a_second_data_key(cw)
+    made += [make_missing_data_key(cw), make_missing_secret_key(cw)]
     click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
+    for line in filter(None, made):
+        click.echo(line)
 
 
 @main.group()
@@ -236,7 +253,8 @@ def report_monthly(ctx, month, area, fmt, output, lang):
 @click.pass_context
 def report_close(ctx, month):
     """Close a finished month's figures (and any earlier month not closed yet) by hand; the
-    scheduler does it on the 1st.  A closed month's report never changes."""
+    scheduler does it on reports.closing_day of workflows.yaml (the 5th by default).  A closed
+    month's report never changes, and nothing dated in it is taken any more."""
     from casework.reporting.closing import close_month
 
     closed = close_month(load(ctx), month)
@@ -378,45 +396,6 @@ def partitions_status(ctx, estimate):
 
 
 @main.group()
-def keys():
-    """The data key that encrypts petitioners' name, phone and ID number."""
-
-
-@keys.command("generate")
-def keys_generate():
-    """Print a new random key for CASEWORK_DATA_KEY (keep it apart from the database)."""
-    from casework.privacy.crypto import generate_key
-
-    click.echo(generate_key())
-
-
-@keys.command("status")
-@click.pass_context
-def keys_status(ctx):
-    """Show the current key's id and how many petitioners each key has sealed."""
-    from casework.privacy.petitioners import count_by_key
-
-    cw = load(ctx)
-    current = cw.keyring.current.key_id
-    click.echo(f"current key: {current}")
-    for key_id, count in sorted(count_by_key(cw.engine).items()):
-        mark = " (current)" if key_id == current else ""
-        click.echo(f"{key_id}: {count} petitioners{mark}")
-
-
-@keys.command("rotate")
-@click.pass_context
-def keys_rotate(ctx):
-    """Re-seal every petitioner under CASEWORK_DATA_KEY; older keys go in
-    CASEWORK_OLD_DATA_KEYS (comma-separated) until this has run."""
-    from casework.privacy.petitioners import rotate
-
-    cw = load(ctx)
-    count = rotate(cw.keyring, cw.engine)
-    click.echo(f"{count} petitioners re-sealed under key {cw.keyring.current.key_id}")
-
-
-@main.group()
 def workflow():
     """The workflow of workflows.yaml."""
 
@@ -447,6 +426,12 @@ def workflow_show(path, lang):
     click.echo(mermaid(_workflow_at(path), lang), nl=False)
 
 
+def _add_core_commands() -> None:
+    from casework.entrypoints.keys import keys
+
+    main.add_command(keys)
+
+
 def _add_plugin_commands() -> None:
     for entry in entry_points(group="casework.commands"):
         try:
@@ -456,5 +441,6 @@ def _add_plugin_commands() -> None:
                 "command %s unavailable: %s", entry.name, exc)
 
 
+_add_core_commands()
 _add_plugin_commands()
 __all__ = ["main"]

@@ -42,7 +42,8 @@ def perform(cw: Casework, actor: Actor, number: str, body: object, *,
         raise Invalid({name: "unknown field" for name in sorted(set(body) - BODY_KEYS)})
     action = body.get("action")
     if not isinstance(action, str) or action not in cw.workflow.actions:
-        raise Invalid({"action": "must be one of: " + ", ".join(cw.workflow.actions)})
+        raise Invalid({"action": "must be one of: " + ", ".join(cw.workflow.actions)},
+                      allowed={"action": list(cw.workflow.actions)})
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise Invalid({"version": "required: the version of the case you are looking at"})
@@ -210,5 +211,6 @@ def _fields(lookups: _Lookups, needs: tuple[str, ...], body: dict) -> dict:
         else:
             fields[name] = value.strip()
     if errors:
-        raise Invalid(errors)
+        raise Invalid(errors, allowed={name: list(allowed[name]) for name in errors
+                                       if name in allowed})
     return {name: value for name, value in fields.items() if name in needs or name == "note"}

@@ -112,7 +112,8 @@ def _start_level(cw: Casework, data: CaseCreate) -> str:
             raise Invalid({"resolve_now": "an emergency cannot be resolved on the spot"})
         if data.resolve_now.outcome not in workflow.choices["outcome"]:
             raise Invalid({"resolve_now.outcome": "must be one of: "
-                           + ", ".join(workflow.choices["outcome"])})
+                           + ", ".join(workflow.choices["outcome"])},
+                          allowed={"resolve_now.outcome": list(workflow.choices["outcome"])})
         level = data.start_level or workflow.resolve_now_level
         if "resolved" not in workflow.level(level).statuses:
             raise Invalid({"start_level": "a case cannot be resolved at this level"})

@@ -11,8 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from casework.errors import Invalid
-from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
+from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES, one_of
 
+QUOTED = re.compile(r"'([^']*)'")  # the values in pydantic's "'', 'a', 'b' or 'c'"
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,22}[0-9]$")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -100,11 +101,14 @@ def parse(model: type[BaseModel], data: object):
         return model.model_validate(data)
     except ValidationError as exc:
         fields: dict[str, str] = {}
+        allowed: dict[str, list[str]] = {}
         for error in exc.errors():
             path = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
             path = path.split(".function-after")[0] or "body"
             fields.setdefault(path, _message(error))
-        raise Invalid(fields) from None
+            if error["type"] == "literal_error":
+                allowed.setdefault(path, QUOTED.findall(error["ctx"]["expected"]))
+        raise Invalid(fields, allowed=allowed) from None
 
 
 def _message(error: dict) -> str:
@@ -114,7 +118,7 @@ def _message(error: dict) -> str:
     if kind == "extra_forbidden":
         return "unknown field"
     if kind == "literal_error":
-        return "must be one of: " + error["ctx"]["expected"].replace("'", "")
+        return one_of(QUOTED.findall(error["ctx"]["expected"]))
     if kind == "string_pattern_mismatch":
         return "must be a 12-digit village code"
     return str(error["msg"]).removeprefix("Value error, ")

@@ -124,13 +124,15 @@ class Keyring:
     older: tuple[DataKey, ...] = ()
 
     @classmethod
-    def from_texts(cls, current: str | None, older: str | None = None) -> Keyring:
+    def from_texts(cls, current: str | None, older: str | None = None, *,
+                   name: str = KEY_ENV) -> Keyring:
+        """``name`` says where ``current`` came from (the variable, or a key file)."""
         if not current or not current.strip():
             missing = "CASEWORK_DATA_KEY is not set: make one with `casework keys generate`"
             raise DataKeyError(missing)
         old = tuple(DataKey.from_text(text, OLD_KEYS_ENV)
                     for text in (older or "").split(",") if text.strip())
-        return cls(DataKey.from_text(current), old)
+        return cls(DataKey.from_text(current, name), old)
 
     @property
     def key_ids(self) -> tuple[str, ...]:

@@ -1,8 +1,14 @@
 """Closing a month: its report figures computed once, for every area, and stored for good.
 
-The scheduler closes the month before on the 1st, shortly after midnight (Asia/Shanghai), and
-at start closes every finished month not closed yet (a scheduler that was down over a month's
-end catches up).  ``casework report close --month YYYY-MM`` does the same by hand.
+The scheduler closes the month before on the workflow's closing day (``reports.closing_day``,
+the 5th by default) shortly after midnight (Asia/Shanghai), and at start closes every month
+whose closing moment has passed and that is not closed yet (a scheduler that was down then
+catches up).  Until that moment a finished month still takes petitions and ledger rows dated in
+it: county federations hand in their monthly reports in the first days of the next month, and a
+letter left in a village mailbox on the 29th is often logged on the 2nd.  Its figures do not
+depend on the day it closes: every one is counted from events dated in the month, and its
+cases' state at the month's end.  ``casework report close --month YYYY-MM`` closes a finished
+month by hand, whatever the day.
 
 One pass per month: the month's counts per village (the report's own queries, grouped by full
 village code), then added up into each township, county and the whole (``''``), so every area
@@ -57,8 +63,16 @@ def close_month(cw: Casework, month: str, *, now: datetime | None = None) -> lis
     return [month_label(i) for i in range(first, index + 1) if _close_one(cw, i, now)]
 
 
+def last_closable(now: datetime, closing_day: int) -> str:
+    """The newest month the scheduler closes at ``now``: the month before from 00:05 on its
+    closing day, the one before that until then."""
+    local = now.astimezone(SHANGHAI)
+    closing = datetime.combine(local.date().replace(day=closing_day), CLOSE_AT, SHANGHAI)
+    return month_label(_index_of(label_of(now)) - (1 if local >= closing else 2))
+
+
 def close_finished_months(cw: Casework, *, now: datetime | None = None) -> list[str]:
-    """The scheduler's job: close every finished month up to the one before ``now``.
+    """The scheduler's job: close every month whose closing moment has passed at ``now``.
 
     A database with no case yet closes nothing: an empty month needs no freezing, and a county
     setting up may still bring in its paper ledger of past months."""
@@ -68,15 +82,15 @@ def close_finished_months(cw: Casework, *, now: datetime | None = None) -> list[
                     or session.execute(select(Case.id).limit(1)).first() is not None)
     if not anything:
         return []
-    return close_month(cw, month_label(_index_of(label_of(now)) - 1), now=now)
+    return close_month(cw, last_closable(now, cw.workflow.closing_day), now=now)
 
 
 def add_closing_job(scheduler, cw: Casework, started: datetime) -> None:
-    """On the 1st at 00:05 Beijing time, and at start (the catch-up).  A day of misfire grace:
-    a scheduler stalled over midnight still closes the month when it wakes."""
+    """On the closing day at 00:05 Beijing time, and at start (the catch-up).  A day of misfire
+    grace: a scheduler stalled over midnight still closes the month when it wakes."""
     scheduler.add_job(
-        ClosingJob(cw), CronTrigger(day=1, hour=CLOSE_AT.hour, minute=CLOSE_AT.minute,
-                                    timezone=SHANGHAI),
+        ClosingJob(cw), CronTrigger(day=cw.workflow.closing_day, hour=CLOSE_AT.hour,
+                                    minute=CLOSE_AT.minute, timezone=SHANGHAI),
         id=CLOSING_JOB, next_run_time=started, coalesce=True, max_instances=1,
         misfire_grace_time=86400, replace_existing=True)
 

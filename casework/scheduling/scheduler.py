@@ -191,7 +191,7 @@ def configure(scheduler, cw: Casework, interval: int | None = None):
         CronTrigger(hour=DIGEST_AT.hour, minute=DIGEST_AT.minute, timezone=SHANGHAI),
         id=DIGEST_JOB, next_run_time=started, coalesce=True, max_instances=1,
         misfire_grace_time=3600, replace_existing=True)
-    add_closing_job(scheduler, cw, started)  # the monthly figures, closed on the 1st
+    add_closing_job(scheduler, cw, started)  # the month before, on reports.closing_day
     # Once a day at night, and at start: deletes what was sent CASEWORK_OUTBOX_KEEP_DAYS ago.
     scheduler.add_job(
         NotificationJob(cw, prune_sent), CronTrigger(hour=3, minute=40, timezone=SHANGHAI),

@@ -78,4 +78,5 @@ def describe(workflow: Workflow) -> dict:
         "emergency": {"hours": workflow.emergency_hours,
                       "start_level": workflow.emergency_start_level},
         "choices": {key: list(values) for key, values in workflow.choices.items()},
+        "reports": {"closing_day": workflow.closing_day},
     }

@@ -14,6 +14,7 @@ from casework.errors import WorkflowError
 from casework.vocabulary import URGENCIES
 from casework.workflow._yamlfile import LineDict, LineList, load_with_lines
 from casework.workflow.model import (
+    DEFAULT_CLOSING_DAY,
     UNIT_KINDS,
     Action,
     Level,
@@ -25,7 +26,10 @@ from casework.workflow.model import (
 )
 
 TOP_KEYS = {"name", "levels", "statuses", "urgency", "warn_fraction", "calendar", "roles",
-            "intake", "choices", "actions", "quiet_hours"}
+            "intake", "choices", "actions", "quiet_hours", "reports"}
+REPORT_KEYS = {"closing_day"}
+# Days every month has: a closing day of 29-31 would skip February.
+CLOSING_DAYS = range(1, 29)
 FIELDS = {"note", "reason", "outcome", "agency", "target_level", "days", "satisfaction"}
 LEVEL_MOVES = {"same", "next", "previous", "target_level"}
 CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
@@ -176,6 +180,7 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
         resolve_now_level=intake_level(
             "resolve_now_level", intake.get("resolve_now_level"), "resolved"),
         quiet_hours=_quiet_hours(read, doc),
+        closing_day=_closing_day(read, doc),
     )
     _check_actions_have_sources(read, doc, workflow)
     _check_reachable(read, doc, workflow)
@@ -324,6 +329,19 @@ def _quiet_hours(read: _Reader, doc: LineDict) -> QuietHours | None:
     exempt = read.items(section, "except_urgency", "quiet_hours", optional=True)
     return QuietHours(start=clock("start"), end=clock("end"), timezone=zone,
                       except_urgency=read.known(exempt, URGENCIES, "quiet_hours", "urgency"))
+
+
+def _closing_day(read: _Reader, doc: LineDict) -> int:
+    """``reports: {closing_day: N}``: the day of the next month on which a month closes."""
+    section = read.mapping(doc, "reports", "the workflow", optional=True)
+    for key in section:
+        if key not in REPORT_KEYS:
+            raise read.fail(f"reports has unknown key '{key}'", section.line_of(key))
+    day = section.get("closing_day", DEFAULT_CLOSING_DAY)
+    if isinstance(day, bool) or not isinstance(day, int) or day not in CLOSING_DAYS:
+        raise read.fail(f"reports: 'closing_day' must be a day from 1 to 28, not '{day}'",
+                        section.line_of("closing_day"))
+    return day
 
 
 def _check_actions_have_sources(read: _Reader, doc: LineDict, workflow: Workflow) -> None:

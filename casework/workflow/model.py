@@ -19,6 +19,9 @@ from casework.errors import IllegalTransition, Invalid
 UNIT_KINDS = ("village", "township", "county")
 # The code length of each unit kind (China's statistical division codes).
 UNIT_CODE_LENGTH = {"county": 6, "township": 9, "village": 12}
+# County federations hand in their monthly reports in the first days of the next month: a month
+# stays open to late-logged petitions until this day (workflows.yaml ``reports.closing_day``).
+DEFAULT_CLOSING_DAY = 5
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Workflow:
     channel_start_levels: dict[str, str]
     resolve_now_level: str
     quiet_hours: QuietHours | None = None
+    closing_day: int = DEFAULT_CLOSING_DAY
     machine: Machine = field(init=False, repr=False)
     transitions: list[tuple[str, str, str]] = field(init=False, repr=False)
 

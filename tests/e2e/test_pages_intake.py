@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import openapi_schema_validator
 import pytest
@@ -132,3 +133,49 @@ def test_the_village_search_stays_inside_ones_area_and_matches_its_document(as_u
         "application/json"]["schema"]
     validator.validate(answer.json, {**schema, "components": spec["components"]},
                        cls=validator.OAS30Validator)
+
+
+# -- a petition logged late -------------------------------------------------------------------
+def test_a_letter_logged_on_the_3rd_is_received_in_the_month_before(as_user, cw):
+    """It reached the village mailbox on 30 March; the cadre logs it on 3 April, before
+    March closes on the 5th (workflows.yaml reports.closing_day)."""
+    import time_machine
+
+    from casework.scheduling.deadlines import SHANGHAI
+
+    with time_machine.travel(datetime(2026, 4, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        client = as_user("operator")  # logged in that day: a session has its own clock
+        page = text(client.get("/cases/new"))
+        assert 'name="received_at"' in page and 'type="datetime-local"' in page
+        answer = client.post("/cases/new", data={**FORM, "channel": "letter",
+                                                 "received_at": "2026-03-30T16:00"})
+        assert answer.status_code == 303
+        number = answer.headers["Location"].rsplit("/", 1)[1]
+        detail = client.get(f"{API}/cases/{number}").json
+    assert datetime.fromisoformat(detail["received_at"]) == datetime(2026, 3, 30, 16,
+                                                                     tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(("typed", "error"), [
+    ("yesterday", "Not a valid datetime value."),
+    ("2099-01-01T09:00", "cannot be in the future"),
+    ("2001-01-01T09:00", "at most 365 days back"),
+])
+def test_a_received_at_that_cannot_be_is_refused_beside_its_field(as_user, cw, typed, error):
+    client = as_user("operator")
+    before = counts(cw)
+    answer = client.post("/cases/new", data={**FORM, "received_at": typed})
+    page = text(answer)
+    assert answer.status_code == 422 and 'id="received_at-error"' in page
+    assert error in page and counts(cw) == before
+
+
+@pytest.mark.chinese
+def test_the_received_at_field_reads_in_chinese(as_user, cw):
+    client = as_user("operator")
+    page = text(client.get("/cases/new"))
+    assert "收到时间（不是现在时填写）" in page and "该月结账前，计入该月" in page
+    refused = text(client.post("/cases/new", data={**FORM, "received_at": "2099-01-01T09:00"}))
+    assert "不能晚于当前时间" in refused
+    garbled = text(client.post("/cases/new", data={**FORM, "received_at": "yesterday"}))
+    assert 'id="received_at-error"' in garbled and "Not a valid" not in garbled

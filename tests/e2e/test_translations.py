@@ -141,6 +141,14 @@ def test_the_workflows_messages_in_the_catalogue_are_those_of_the_packaged_workf
     assert set(core_messages.FROM_THE_WORKFLOW) == expected
 
 
+def test_the_vocabularies_refusals_in_the_catalogue_are_those_of_the_core():
+    from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES, one_of
+
+    assert set(core_messages.FROM_THE_VOCABULARY) == {
+        one_of(CHANNELS), one_of(CATEGORIES), one_of(URGENCIES), one_of(("", *GENDERS)),
+        one_of(("", *AGE_GROUPS))}
+
+
 def test_webuis_and_the_libraries_messages_in_the_catalogue_are_still_theirs():
     webui = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "webui").rglob("*.py")
                       if path.name != "core_messages.py")

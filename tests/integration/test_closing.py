@@ -1,6 +1,7 @@
 """Closed months (DESIGN.md, "Reports": a closed month's report is the same every time it is
 run): closed once for every area, read back from the stored figures exactly as computed, never
-changed by late data, closed by the scheduler on the 1st and caught up at its start."""
+changed by late data, closed by the scheduler on the workflow's closing day and caught up at its
+start; until then a finished month still takes petitions dated in it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from casework.scheduling.deadlines import SHANGHAI
 from casework.scheduling.scheduler import configure
 from casework.storage.db import reading
 from casework.storage.models import Case, ClosedFigure, ClosedMonth, Event
+from casework.workflow import parse_workflow
 
 # The county's January to April 2026 of the report tests, with their fixtures.
 march, april = test_reports.march, test_reports.april
@@ -193,21 +195,97 @@ def test_a_month_in_progress_cannot_be_closed(cw, march):
     assert counts(cw)["ClosedMonth"] == 0
 
 
-def test_the_scheduler_closes_the_month_before_on_the_first_after_midnight(cw, march):
+def closed_through(cw) -> str | None:
+    with reading(cw.engine) as session:
+        return session.execute(select(func.max(ClosedMonth.month))).scalar_one()
+
+
+def with_closing_day(cw, day: int) -> None:
+    cw.workflow = parse_workflow(WORKFLOW.read_text("utf-8").replace(
+        "closing_day: 5", f"closing_day: {day}"))
+
+
+def test_the_scheduler_closes_the_month_before_on_the_closing_day_after_midnight(cw, march):
+    assert cw.workflow.closing_day == 5  # the packaged workflows.yaml
     scheduler = configure(BackgroundScheduler(timezone=SHANGHAI), cw, 60)
     trigger = scheduler.get_job(CLOSING_JOB).trigger
-    assert trigger.get_next_fire_time(None, bj(3, 15)) == datetime(2026, 4, 1, 0, 5,
+    assert trigger.get_next_fire_time(None, bj(3, 15)) == datetime(2026, 4, 5, 0, 5,
                                                                    tzinfo=SHANGHAI)
+    with time_machine.travel(datetime(2026, 4, 5, 0, 4, tzinfo=SHANGHAI), tick=False):
+        ClosingJob(cw)()
+    assert closed_through(cw) == "2026-02"
+    march_report = monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 1, 0))
+    with time_machine.travel(datetime(2026, 4, 5, 0, 5, tzinfo=SHANGHAI), tick=False):
+        ClosingJob(cw)()
+    assert closed_through(cw) == "2026-03"
+    assert monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 6)) == march_report
+
+
+def test_a_closing_day_of_1_closes_on_the_1st(cw, march):
+    with_closing_day(cw, 1)
+    scheduler = configure(BackgroundScheduler(timezone=SHANGHAI), cw, 60)
+    assert scheduler.get_job(CLOSING_JOB).trigger.get_next_fire_time(None, bj(3, 15)) == \
+        datetime(2026, 4, 1, 0, 5, tzinfo=SHANGHAI)
     with time_machine.travel(datetime(2026, 3, 31, 23, 59, tzinfo=SHANGHAI), tick=False):
         ClosingJob(cw)()
-    with reading(cw.engine) as session:
-        assert session.execute(select(func.max(ClosedMonth.month))).scalar_one() == "2026-02"
-    march_report = monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 1, 0))
+    assert closed_through(cw) == "2026-02"
     with time_machine.travel(datetime(2026, 4, 1, 0, 5, tzinfo=SHANGHAI), tick=False):
         ClosingJob(cw)()
-    with reading(cw.engine) as session:
-        assert session.execute(select(func.max(ClosedMonth.month))).scalar_one() == "2026-03"
-    assert monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 2)) == march_report
+    assert closed_through(cw) == "2026-03"
+
+
+def test_a_petition_backdated_on_the_3rd_lands_in_the_month_before(cw, people, march):
+    """The letter reached the village mailbox on 30 March and was logged on 3 April: March is
+    not closed yet (the 5th), so it counts in March's report and in March's closed figures."""
+    before = monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 3))
+    with time_machine.travel(datetime(2026, 4, 3, 9, 0, tzinfo=SHANGHAI), tick=False):
+        ClosingJob(cw)()  # a scheduler (re)started on the 3rd closes February, not March
+        assert closed_through(cw) == "2026-02"
+        late = receive(cw, people["operator"], petition(
+            channel="mailbox", category="marriage_family",
+            received_at="2026-03-30T16:00:00+08:00"))
+    assert late.number.startswith(f"{COUNTY}-2026-") and late.received_at == bj(3, 30, 16)
+    after = monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 3, 10))
+    assert after["received"] == before["received"] + 1
+    assert after["by_category"]["marriage_family"]["received"] == \
+        before["by_category"]["marriage_family"]["received"] + 1
+    assert monthly_report(cw, month="2026-04", area=COUNTY, now=bj(4, 3, 10))["received"] == 0
+    with time_machine.travel(datetime(2026, 4, 5, 0, 5, tzinfo=SHANGHAI), tick=False):
+        ClosingJob(cw)()
+    assert closed_through(cw) == "2026-03"
+    assert monthly_report(cw, month="2026-03", area=COUNTY, now=bj(4, 6)) == after
+    with time_machine.travel(datetime(2026, 4, 6, 9, 0, tzinfo=SHANGHAI), tick=False), \
+            pytest.raises(Invalid, match="2026-03, a closed month"):
+        receive(cw, people["operator"], petition(received_at="2026-03-31T09:00:00+08:00"))
+
+
+def test_a_ledger_row_of_last_month_is_taken_until_the_closing_day(cw, march, tmp_path):
+    with time_machine.travel(datetime(2026, 4, 4, 23, 0, tzinfo=SHANGHAI), tick=False):
+        ClosingJob(cw)()
+        path = write_csv(tmp_path / "late.csv",
+                         [ledger_row("2026-03-28 09:00", "2026-03-30 09:00")])
+        assert import_ledger(cw, path) == 1
+    with time_machine.travel(datetime(2026, 4, 5, 0, 5, tzinfo=SHANGHAI), tick=False):
+        ClosingJob(cw)()
+        with pytest.raises(Invalid, match="line 2: received_at falls in 2026-03, a closed"):
+            import_ledger(cw, path)
+
+
+@pytest.mark.parametrize("closing_day", [1, 5, 28])
+def test_the_closed_figures_are_the_same_whichever_day_the_month_closes(
+        cw, people, march, closing_day):
+    """Work done in April before the closing day (a case reopened, one resumed, a new one)
+    must not move March's figures: they are March's events and its cases at its end."""
+    with_closing_day(cw, closing_day)
+    expected = {area: as_bytes(cw, area=area, now=bj(4, 1, 0)) for area in AREAS}
+    act(cw, people["county_officer"], march["c1"], "reopen", bj(4, 1, 9), reason="又被打了")
+    act(cw, people["village_a2"], march["c6"], "resume", bj(4, 1, 10))
+    receive(cw, people["operator"], petition(), now=bj(4, 1, 11))
+    with time_machine.travel(datetime(2026, 4, closing_day, 0, 5, tzinfo=SHANGHAI),
+                             tick=False):
+        assert ClosingJob(cw)() is None and closed_through(cw) == "2026-03"
+    later = bj(4, 28, 12)
+    assert {area: as_bytes(cw, area=area, now=later) for area in AREAS} == expected
 
 
 def test_the_closing_job_keeps_the_schedulers_moved_clock(cw, march):
@@ -216,8 +294,11 @@ def test_the_closing_job_keeps_the_schedulers_moved_clock(cw, march):
     cw.settings = dataclasses.replace(cw.settings, clock=Clock(
         start=bj(4, 3, 12), anchor=datetime.now(UTC).timestamp()))
     ClosingJob(cw)()  # today is long after April 2026; the clock says 3 April
-    with reading(cw.engine) as session:
-        assert session.execute(select(func.max(ClosedMonth.month))).scalar_one() == "2026-03"
+    assert closed_through(cw) == "2026-02"  # March closes on the 5th
+    cw.settings = dataclasses.replace(cw.settings, clock=Clock(
+        start=bj(4, 5, 12), anchor=datetime.now(UTC).timestamp()))
+    ClosingJob(cw)()
+    assert closed_through(cw) == "2026-03"
 
 
 def test_a_scheduler_started_late_catches_up_every_finished_month(cw, march):

@@ -196,3 +196,33 @@ def test_the_calendar_takes_only_dates():
         parse_workflow(broken("extra_holidays: [2027-01-01]", "extra_holidays: [soon]"))
     assert "not a YYYY-MM-DD date" in str(refused.value)
     assert f"line {line_of('extra_holidays')}" in str(refused.value)
+
+
+def test_the_shipped_workflow_closes_a_month_on_the_5th(workflow):
+    assert workflow.closing_day == 5
+    assert describe(workflow)["reports"] == {"closing_day": 5}
+
+
+def test_a_workflow_without_a_reports_section_closes_on_the_5th():
+    text = TEXT[:TEXT.index("reports:")] + TEXT[TEXT.index("quiet_hours:"):]
+    assert parse_workflow(text).closing_day == 5
+
+
+@pytest.mark.parametrize("day", [1, 28])
+def test_a_closing_day_from_1_to_28_is_taken(day):
+    assert parse_workflow(broken("closing_day: 5", f"closing_day: {day}")).closing_day == day
+
+
+@pytest.mark.parametrize("day", ["0", "29", "31", "-1", "5.5", "fifth", "true", "null", "'5'"])
+def test_a_closing_day_outside_1_to_28_is_refused_naming_its_line(day):
+    with pytest.raises(WorkflowError) as refused:
+        parse_workflow(broken("closing_day: 5", f"closing_day: {day}"))
+    assert "'closing_day' must be a day from 1 to 28" in str(refused.value)
+    assert refused.value.line == line_of("closing_day: 5")
+
+
+def test_an_unknown_key_of_reports_is_refused_naming_its_line():
+    with pytest.raises(WorkflowError) as refused:
+        parse_workflow(broken("  closing_day: 5\n", "  closing_day: 5\n  closing_hour: 1\n"))
+    assert "reports has unknown key 'closing_hour'" in str(refused.value)
+    assert refused.value.line == line_of("closing_day: 5") + 1

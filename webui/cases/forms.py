@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
@@ -51,6 +58,10 @@ class IntakeForm(FlaskForm):
                                     choices=_choices("gender", GENDERS, _l("Not asked")))
     petitioner_age_group = SelectField(_l("Age"), validators=[Optional()],
                                        choices=_choices("age_group", AGE_GROUPS, _l("Not asked")))
+    # A letter read after a holiday, a message taken down on paper: when it reached the
+    # federation, which decides the month it counts in.  Beijing time, as on every paper form.
+    received_at = DateTimeLocalField(_l("Received at (if not now)"), validators=[Optional()],
+                                     format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
     resolve_now = BooleanField(_l("Resolved on the spot (a consultation answered now)"))
     resolve_now_outcome = SelectField(_l("Outcome"), validators=[Optional()])
     resolve_now_note = TextAreaField(_l("What was advised"), filters=[_strip],
@@ -79,6 +90,8 @@ class IntakeForm(FlaskForm):
         }
         if self.start_level.data:
             body["start_level"] = self.start_level.data
+        if self.received_at.data:
+            body["received_at"] = self.received_at.data.isoformat()
         if self.resolve_now.data:
             body["resolve_now"] = {"outcome": self.resolve_now_outcome.data or "",
                                    "note": self.resolve_now_note.data or ""}
