@@ -1,0 +1,162 @@
+"""WCAG 2.1 AA in a real browser: axe-core on every page, as every role that can open it, at a
+desktop's 1280 px and a phone's 390 px; no sideways scrolling at 320 px and at 200% zoom; a
+visible focus on every Tab stop; the case page's action buttons in order by keyboard.
+
+One browser (the session's chromium), one server and one login per role: the pages are
+visited in a loop, and every finding of the loop is reported together, each naming the page,
+the width and the element.  docs/accessibility.md says what this covers and what it does not.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import petition
+
+from casework.lifecycle.actions import perform
+from casework.lifecycle.intake import receive
+from casework.scheduling.scan import scan
+from tests.e2e.a11y import axe_violations, invisible_focus, sideways_scroll, tab_stops
+from tests.e2e.browser import open_page
+from tests.e2e.conftest import PASSWORD
+from tests.e2e.page_table import ANONYMOUS, EVERYONE, PAGES, page_routes, visits
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+DESKTOP, PHONE, NARROWEST = 1280, 390, 320  # CSS px; 320 is WCAG 1.4.10's (1280 at 400%)
+HEIGHT = 800
+
+
+@pytest.fixture
+def cases(cw, people) -> dict[str, str]:
+    """A case in each state a page shows differently: overdue, due soon, in progress."""
+    operator = people["operator"]
+    overdue = receive(cw, operator, petition(urgency="urgent"))
+    warned = receive(cw, operator, petition(summary="邻里纠纷，多次调解未果"))
+    scan(cw, warned.warn_at + timedelta(minutes=1))
+    working = receive(cw, operator, petition(summary="离婚后抚养费不付"))
+    perform(cw, people["village_a1"], working.number, {"action": "accept", "version": 1})
+    return {"overdue": overdue.number, "warned": warned.number, "in_progress": working.number}
+
+
+def page_as(chromium, live_server, people, role: str, **options):
+    """A browser page of ``role`` (logged in, unless anonymous)."""
+    page = open_page(chromium, live_server, **options)
+    if role != ANONYMOUS:
+        page.goto(f"{live_server.url}/login")
+        page.fill("input[name=username]", people[role].username)
+        page.fill("input[name=password]", PASSWORD)
+        page.press("input[name=password]", "Enter")
+        page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+def visit(page, live_server, path: str) -> None:
+    """Open ``path`` (waiting for the load event: the page's scripts have run)."""
+    answer = page.goto(f"{live_server.url}{path}")
+    if answer.status >= 400:
+        # A page that shows a refused form (422) or an error page is meant to: chromium's
+        # console notes the status, which is not an error of the page.
+        expected = f"{page.url}: Failed to load resource: the server responded with a status " \
+                   f"of {answer.status}"
+        live_server.console_errors[:] = [error for error in live_server.console_errors
+                                         if not error.startswith(expected)]
+
+
+# -- the table of pages is the app's -----------------------------------------------------------
+def test_every_page_route_is_in_the_accessibility_table(app):
+    missing = page_routes(app) - set(PAGES)
+    assert not missing, (f"pages with no entry in tests/e2e/page_table.py PAGES (who can open "
+                         f"them?), so axe never sees them: {sorted(missing)}")
+    assert set(PAGES) <= page_routes(app), "PAGES names routes the app no longer has"
+
+
+def test_the_table_names_exactly_the_roles_that_can_open_each_page(app, people, cases):
+    wrong = []
+    for rule, entry in PAGES.items():
+        path = entry.paths(cases)[0]
+        for role in EVERYONE:
+            client = app.test_client()
+            if role != ANONYMOUS:
+                client.post("/login", data={"username": people[role].username,
+                                            "password": PASSWORD})
+            opens = client.get(path).status_code == 200
+            if opens != (role in entry.roles):
+                wrong.append(f"{rule} ({path}) as {role}: "
+                             f"{'opens' if opens else 'does not open'}")
+    assert not wrong, "the table's roles differ from the app's:\n" + "\n".join(wrong)
+
+
+# -- axe-core ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("role", EVERYONE)
+def test_axe_finds_no_wcag_2_1_aa_violation_on_any_page_a_role_opens(
+        chromium, live_server, people, cases, role):
+    page = page_as(chromium, live_server, people, role,
+                   viewport={"width": DESKTOP, "height": HEIGHT})
+    found, seen = [], 0
+    for width in (DESKTOP, PHONE):
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        for path in visits(role, cases):
+            visit(page, live_server, path)
+            found += axe_violations(page, f"{path} at {width} px as {role}")
+            seen += 1
+    assert seen >= 2
+    assert not found, f"axe-core found {len(found)} WCAG 2.1 A/AA violations:\n" + "\n".join(found)
+    assert live_server.outside == []
+
+
+# -- reflow: 320 px and 200% zoom (WCAG 1.4.4, 1.4.10) ------------------------------------------
+@pytest.mark.parametrize("role", EVERYONE)
+def test_no_page_scrolls_sideways_at_320_px_or_at_200_percent_zoom(
+        chromium, live_server, people, cases, role):
+    found = []
+    narrow = page_as(chromium, live_server, people, role,
+                     viewport={"width": NARROWEST, "height": HEIGHT})
+    for path in visits(role, cases):
+        visit(narrow, live_server, path)
+        found += sideways_scroll(narrow, f"{path} at {NARROWEST} px as {role}")
+    # A desktop browser zoomed to 200%: a 1280 px window lays the page out in 640 CSS px, each
+    # drawn with two device pixels.
+    zoomed = page_as(chromium, live_server, people, role, device_scale_factor=2,
+                     viewport={"width": DESKTOP // 2, "height": HEIGHT // 2})
+    for path in visits(role, cases):
+        visit(zoomed, live_server, path)
+        found += sideways_scroll(zoomed, f"{path} at 200% zoom of {DESKTOP} px as {role}")
+    # A phone whose owner set her text to 200% (the system's font size): every rem doubles.
+    phone = page_as(chromium, live_server, people, role,
+                    viewport={"width": PHONE, "height": HEIGHT})
+    for path in visits(role, cases):
+        visit(phone, live_server, path)
+        phone.evaluate("document.documentElement.style.fontSize = '200%'")
+        found += sideways_scroll(phone, f"{path} at {PHONE} px with 200% text as {role}")
+    assert not found, "pages scroll sideways:\n" + "\n".join(found)
+
+
+# -- focus -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("role", EVERYONE)
+def test_the_focus_is_visible_on_every_tab_stop_of_every_page(
+        chromium, live_server, people, cases, role):
+    page = page_as(chromium, live_server, people, role,
+                   viewport={"width": DESKTOP, "height": HEIGHT})
+    found = []
+    for width in (DESKTOP, PHONE):
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        for path in visits(role, cases):
+            visit(page, live_server, path)
+            found += invisible_focus(page, f"{path} at {width} px as {role}")
+    assert not found, "focus not visible:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("role", ["village_a1", "county_officer"])
+@pytest.mark.parametrize("width", [DESKTOP, NARROWEST])
+def test_the_case_pages_action_buttons_are_reached_by_tab_in_the_order_they_appear(
+        chromium, live_server, people, cases, role, width):
+    page = page_as(chromium, live_server, people, role,
+                   viewport={"width": width, "height": HEIGHT})
+    for number in cases.values():
+        visit(page, live_server, f"/cases/{number}")
+        shown = page.eval_on_selector_all("button[name=action]", "all => all.map(b => b.value)")
+        reached = [stop["action"] for stop in tab_stops(page) if stop["action"]]
+        assert shown, f"no action for {role} on case {number}: nothing to check"
+        assert reached == shown, f"case {number} at {width} px as {role}"
