@@ -16,18 +16,20 @@ AXE = Axe()  # reads axe.min.js (shipped in the wheel) once
 # The widest element that sticks out of the page: what to look at when a page scrolls sideways.
 WIDEST = """() => {
   const width = document.documentElement.clientWidth;
-  let worst = null, right = width;
+  let worst = null, right = 0;
   for (const element of document.body.querySelectorAll('*')) {
     const box = element.getBoundingClientRect();
-    if (box.width === 0 || box.right <= right) continue;
-    // Inside a container that scrolls by itself (a wide table): that container scrolls, the
-    // page does not, so the element is not the page's fault.
+    // Text that overflows its box (a long unbroken word) widens the page, not the box.
+    const edge = box.left + Math.max(box.width, element.scrollWidth);
+    if (box.width === 0 || edge <= width || edge < right) continue;
+    // A container that scrolls by itself (a wide table's box), or anything inside one: that
+    // container scrolls, the page does not.
     let inner = false;
-    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+    for (let up = element; up && up !== document.body; up = up.parentElement) {
       const overflow = getComputedStyle(up).overflowX;
       if (overflow === 'auto' || overflow === 'scroll' || overflow === 'hidden') { inner = true; break; }
     }
-    if (!inner) { worst = element; right = box.right; }
+    if (!inner) { worst = element; right = edge; }  // the deepest of the widest
   }
   return worst ? worst.outerHTML.slice(0, 160) : '';
 }"""
