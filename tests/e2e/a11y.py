@@ -60,6 +60,15 @@ def axe_violations(page, where: str) -> list[str]:
             for rule in results["violations"] for node in rule["nodes"]]
 
 
+def colour_alone(page, where: str) -> list[str]:
+    """A finding for each tinted row (overdue, due soon) with no mark in words (WCAG 1.4.1)."""
+    rows = page.eval_on_selector_all(
+        "tr.table-danger, tr.table-warning",
+        "rows => rows.filter(row => !row.querySelector('[data-mark]'))"
+        "            .map(row => row.outerHTML.slice(0, 120))")
+    return [f"{where}: a row marked by colour alone: {row}" for row in rows]
+
+
 def sideways_scroll(page, where: str) -> list[str]:
     """A finding when the page is wider than the window (WCAG 1.4.10: no scrolling in two
     directions; a table may scroll inside its own container, the page may not)."""

@@ -17,7 +17,13 @@ from conftest import petition
 from casework.lifecycle.actions import perform
 from casework.lifecycle.intake import receive
 from casework.scheduling.scan import scan
-from tests.e2e.a11y import axe_violations, invisible_focus, sideways_scroll, tab_stops
+from tests.e2e.a11y import (
+    axe_violations,
+    colour_alone,
+    invisible_focus,
+    sideways_scroll,
+    tab_stops,
+)
 from tests.e2e.browser import open_page
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.page_table import ANONYMOUS, EVERYONE, PAGES, page_routes, visits
@@ -99,11 +105,43 @@ def test_axe_finds_no_wcag_2_1_aa_violation_on_any_page_a_role_opens(
         page.set_viewport_size({"width": width, "height": HEIGHT})
         for path in visits(role, cases):
             visit(page, live_server, path)
-            found += axe_violations(page, f"{path} at {width} px as {role}")
+            where = f"{path} at {width} px as {role}"
+            found += axe_violations(page, where) + colour_alone(page, where)
             seen += 1
     assert seen >= 2
-    assert not found, f"axe-core found {len(found)} WCAG 2.1 A/AA violations:\n" + "\n".join(found)
+    assert not found, f"{len(found)} WCAG 2.1 A/AA violations:\n" + "\n".join(found)
     assert live_server.outside == []
+
+
+# -- overdue and due soon, never by colour alone (WCAG 1.4.1) ---------------------------------
+OVERDUE, DUE_SOON = "逾期", "临期"  # the marks' words in Chinese, the pages' default
+
+
+@pytest.mark.parametrize("path", ["/", "/cases?per_page=50"])
+def test_overdue_and_due_soon_rows_say_so_in_words_a_screen_reader_reads(
+        chromium, live_server, people, cases, path):
+    page = page_as(chromium, live_server, people, "village_a1")
+    visit(page, live_server, path)
+    rows = {kind: page.locator(f"tr:has(a[href='/cases/{number}'])")
+            for kind, number in cases.items()}
+    # aria_snapshot is what assistive technology gets: the words must be in it.
+    overdue, warned = rows["overdue"].aria_snapshot(), rows["warned"].aria_snapshot()
+    assert OVERDUE in overdue and DUE_SOON not in overdue
+    assert DUE_SOON in warned and OVERDUE not in warned
+    assert rows["in_progress"].locator("[data-mark]").count() == 0
+    # The icon is for the eye: hidden from screen readers, so the word alone is the name.
+    assert rows["overdue"].locator("[data-mark] svg").get_attribute("aria-hidden") == "true"
+    assert colour_alone(page, path) == []
+
+
+def test_the_case_page_says_overdue_and_due_soon_in_words_beside_the_deadline(
+        chromium, live_server, people, cases):
+    page = page_as(chromium, live_server, people, "village_a1")
+    for kind, word in (("overdue", OVERDUE), ("warned", DUE_SOON)):
+        visit(page, live_server, f"/cases/{cases[kind]}")
+        assert word in page.locator("dl.facts").aria_snapshot()
+    visit(page, live_server, f"/cases/{cases['in_progress']}")
+    assert page.locator("[data-mark]").count() == 0
 
 
 # -- reflow: 320 px and 200% zoom (WCAG 1.4.4, 1.4.10) ------------------------------------------
