@@ -27,7 +27,7 @@ WIDEST = """() => {
     let inner = false;
     for (let up = element; up && up !== document.body; up = up.parentElement) {
       const overflow = getComputedStyle(up).overflowX;
-      if (overflow === 'auto' || overflow === 'scroll' || overflow === 'hidden') { inner = true; break; }
+      if (['auto', 'scroll', 'hidden'].includes(overflow)) { inner = true; break; }
     }
     if (!inner) { worst = element; right = edge; }  // the deepest of the widest
   }
