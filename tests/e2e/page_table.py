@@ -51,8 +51,9 @@ PAGES: dict[str, Page] = {
     "/cases": Page(CASE_ROLES, lambda cases: [
         "/cases", "/cases?overdue=true", "/cases?received_from=not-a-date"]),
     "/cases/new": Page(CASE_ROLES, fixed("/cases/new")),
+    # The cases the test made, and one that does not exist (the error page).
     "/cases/<number>": Page(CASE_ROLES, lambda cases: [
-        f"/cases/{number}" for number in cases.values()]),
+        *(f"/cases/{number}" for number in cases.values()), "/cases/450330-2099-999999"]),
     "/workflow": Page(LOGGED_IN, fixed("/workflow")),
     "/reports/monthly": Page(REPORT_ROLES, lambda cases: [
         "/reports/monthly", "/reports/monthly?month=2020-13"]),
