@@ -240,3 +240,31 @@ def test_a_cadre_with_200_percent_text_on_a_phone_works_a_case_by_keyboard_alone
     page.wait_for_load_state()
     zoomed("the case page after the note")
     assert page.locator("li.event[data-action=note]").inner_text().count("电话回访") == 1
+
+
+# -- refused forms -----------------------------------------------------------------------------
+def test_refused_forms_come_back_with_no_axe_violation(chromium, live_server, people, cases):
+    """The intake form sent empty and a case action sent without its note come back with their
+    errors beside the fields: those pages pass axe as well (they are POST answers, which the
+    page table's addresses cannot reach)."""
+    page = page_as(chromium, live_server, people, "operator",
+                   viewport={"width": PHONE, "height": HEIGHT})
+    found = []
+    visit(page, live_server, "/cases/new")
+    with page.expect_response(lambda answer: answer.request.method == "POST") as sent:
+        page.click("form#intake button[type=submit]")
+    assert sent.value.status == 422
+    assert page.locator("#form-problems").count() == 1
+    found += axe_violations(page, "the refused intake form")
+    visit(page, live_server, f"/cases/{cases['in_progress']}")
+    form = page.locator("form#action-note")
+    form.locator("textarea").evaluate("box => box.removeAttribute('required')")
+    with page.expect_response(lambda answer: answer.request.method == "POST") as sent:
+        form.locator("button[name=action]").click()
+    assert sent.value.status == 422
+    assert page.locator("#action-problem").count() == 1
+    found += axe_violations(page, "the refused note on a case")
+    # chromium notes the 422 answers in its console: they are the point here, not errors.
+    live_server.console_errors[:] = [error for error in live_server.console_errors
+                                     if "status of 422" not in error]
+    assert not found, "\n".join(found)
