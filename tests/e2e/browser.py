@@ -40,7 +40,8 @@ def live_server(app) -> Iterator[LiveServer]:
     live = LiveServer(url=f"http://127.0.0.1:{server.server_port}")
     yield live
     server.shutdown()
-    assert live.console_errors == [], "the pages logged errors in the browser's console"
+    assert live.console_errors == [], ("the pages logged errors in the browser's console:\n"
+                                       + "\n".join(live.console_errors))
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +54,11 @@ def chromium():
         browser.close()
 
 
-def open_page(chromium, live_server: LiveServer, locale: str = "zh-CN"):
-    """A fresh browser context whose every request must stay on the test server."""
+def open_page(chromium, live_server: LiveServer, locale: str = "zh-CN", **options):
+    """A fresh browser context whose every request must stay on the test server (``options``:
+    more of Playwright's context options, e.g. a viewport or a device scale factor)."""
     context = chromium.new_context(locale=locale, accept_downloads=True,
-                                   extra_http_headers={"Accept-Language": locale})
+                                   extra_http_headers={"Accept-Language": locale}, **options)
     page = context.new_page()
 
     def guard(route):
