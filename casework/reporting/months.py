@@ -16,7 +16,8 @@ from casework.scheduling.deadlines import SHANGHAI
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 YEARS = range(2000, 2101)
 # A period longer than this is no summary anyone writes, and would read a decade of figures.
-LONGEST_PERIOD = 120  # months: 10 years
+LONGEST_PERIOD = 120  # months
+TOO_LONG = "the period must not be longer than 10 years"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def period_indexes(start: object, end: object, now: datetime) -> tuple[int, int]
         raise Invalid({"from": "must not be after to"},
                       f"from ({month_label(first)}) must not be after to ({month_label(last)})")
     if last - first + 1 > LONGEST_PERIOD:
-        raise Invalid({"to": f"the period must not be longer than {LONGEST_PERIOD // 12} years"},
+        raise Invalid({"to": TOO_LONG},
                       f"the period {month_label(first)} to {month_label(last)} is longer "
                       f"than {LONGEST_PERIOD // 12} years")
     return first, last
