@@ -34,9 +34,15 @@ def add_up(months: Iterable[Mapping[str, int]]) -> Counter:
     total: Counter = Counter()
     last: Mapping[str, int] = {}
     for counts in months:
-        total.update({figure: value for figure, value in counts.items() if not at_end(figure)})
+        for figure, value in counts.items():
+            total[figure] += value
         last = counts
-    total.update({figure: value for figure, value in last.items() if at_end(figure)})
+    for figure in [figure for figure in total if at_end(figure)]:
+        # States at the end: the last month's, or none where it had none.
+        if figure in last:
+            total[figure] = last[figure]
+        else:
+            del total[figure]
     return total
 
 
