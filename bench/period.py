@@ -158,8 +158,7 @@ def period_section(result: PeriodResult, runs: int, seconds: float, run: str) ->
         "",
         f"First call on a new engine, then the median of {runs} calls (the computed kind: one), "
         "in wall-clock seconds and in CPU seconds of the benchmark's process (on a shared "
-        "machine the wall clock also counts the time other processes hold the cores; the CPU "
-        "time leaves out the database file's reads the page cache answers no faster). "
+        "machine the wall clock also counts the time other processes hold the cores). "
         "*Two years, closed*: the 24 months as a leader prints them, every month from its stored "
         "figures. *Computed from events*: the same months counted from events "
         "(`closed=False`: the worst case, what closing saves); it must equal the closed one, "
