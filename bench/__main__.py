@@ -16,6 +16,8 @@
                              --database sqlite:///bench/data/province.db
     python -m bench province         # reports and the scan on a generated province
     python -m bench province --partition   # the same on PostgreSQL, events in monthly partitions
+    python -m bench period --counties 50   # two-year reports over a period on a generated
+                                           # province (SQLite; --years, default 2)
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --steps  # a note action step by step, engine against the raw floor
 
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=("all", "actions", "report", "scan", "http", "province",
-                                 "generate", "profile", "lists"))
+                                 "generate", "profile", "lists", "period"))
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--output", type=Path,
                         help="results file (all: default bench/RESULTS.md at full size); "
@@ -77,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=("report", "province"), default="report",
                         help="generate: the report benchmark's history, or DESIGN.md's province; "
                              "http: the worklist on the generated province")
-    parser.add_argument("--years", type=float, default=5,
-                        help="generate/province: years of a province's history")
+    parser.add_argument("--years", type=float,
+                        help="generate/province/period: years of a province's history "
+                             "(default 5; period: 2)")
     parser.add_argument("--database", action="append",
                         help="generate: a database URL to fill (repeat for several)")
     parser.add_argument("--events", type=int, default=1_000_000, help="generate: events")
@@ -108,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", action="store_true",
                         help="profile: time each step of a note action against the raw floor")
     args = parser.parse_args(argv)
+    args.years = args.years or (2 if args.what == "period" else 5)
     quiet_logs()
     sizes = dict(QUICK if args.quick else FULL)
     for name in ("cases", "notes", "rounds", "month_cases", "big_month_cases", "counties",
@@ -195,6 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         sections[name] = province_section(result, sizes, seconds, run_line(command, load),
                                           partitioned=args.partition)
         print(sections[name] + "\n", flush=True)
+    if args.what == "period":  # not in "all": it generates millions of events first
+        from bench.period import bench_period, period_section
+        load = load_average()
+        counties = args.counties or 100
+        seconds, result = timed(lambda: bench_period(
+            years=args.years, counties=counties, runs=sizes["runs"], data=args.data,
+            regenerate=args.regenerate))
+        sections["period"] = period_section(
+            result, sizes["runs"], seconds,
+            run_line(f"{command} --years {args.years:g} --counties {counties}", load))
+        print(sections["period"] + "\n", flush=True)
     if args.what in ("all", "http"):
         from bench import pgload
         from bench.http import bench_http, pages_section, section

@@ -32,7 +32,8 @@ from bench.generate import generate, province, shares, target_url
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.reporting.closing import close_month
-from casework.reporting.reports import month_index, month_label, monthly_report
+from casework.reporting.months import month_index, month_label
+from casework.reporting.reports import monthly_report
 from casework.scheduling.scan import scan
 
 # What a report is asked for: the label in the results, the month (relative to the report

@@ -186,7 +186,7 @@ def measure_closed(path: Path, label: str, month: str, now: datetime, computed: 
     from sqlalchemy import func, select
 
     from casework.reporting.closing import close_month
-    from casework.reporting.reports import month_index, month_label
+    from casework.reporting.months import month_index, month_label
     from casework.storage.models import ClosedFigure
     from casework.storage.schema import upgrade
 

@@ -104,21 +104,43 @@ def monthly_report():
 
     cw = casework()
     area = report_area(cw.workflow, actor(), request.args.get("area"))
+    fmt = _report_format()
+    report = build(cw, month=request.args.get("month") or "", area=area)
+    return _report_answer(report, fmt, f"casework-report-{report['month']}-{area}")
+
+
+@bp.get("/reports/period")
+def period_report():
+    from casework.reporting.reports import period_report as build
+
+    cw = casework()
+    area = report_area(cw.workflow, actor(), request.args.get("area"))
+    fmt = _report_format()
+    report = build(cw, start=request.args.get("from") or "", end=request.args.get("to") or "",
+                   area=area)
+    return _report_answer(report, fmt,
+                          f"casework-report-{report['from']}-{report['to']}-{area}")
+
+
+def _report_format() -> str:
     fmt = request.args.get("format") or "json"
     if fmt not in ("json", *REPORT_TYPES):
         raise Invalid({"format": "must be one of: json, csv, xlsx"})
-    report = build(cw, month=request.args.get("month") or "", area=area)
+    return fmt
+
+
+def _report_answer(report: dict, fmt: str, name: str):
     if fmt == "json":
         return report
     from casework.reporting import report_files  # the files need openpyxl; JSON readers need not
 
+    cw = casework()
     if fmt == "csv":
         data = report_files.to_csv(report, cw.workflow).encode("utf-8")
     else:
         data = report_files.to_xlsx(report, cw.workflow, str(get_locale() or "zh_CN"))
-    name = f"casework-report-{report.get('month', 'month')}-{area}.{fmt}"
     return Response(data, content_type=REPORT_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
 @bp.get("/workflow")

@@ -18,6 +18,7 @@ WIDTH = 720
 FONT = 12
 BAR = 14  # height of one bar of a horizontal bar chart
 GROUP_GAP = 12
+LABELLED_POINTS = 12  # months of a line chart labelled one by one (in 720 px)
 # Colour-blind-safe (Okabe-Ito), dark enough to print on a grey-scale office printer.
 PALETTE = ("#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#E69F00")
 
@@ -120,9 +121,13 @@ def line_chart(chart_id: str, title: str, categories: Sequence[str], series: Seq
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - right}" y2="{y:.1f}" '
                     'class="grid"/>')
         body.append(_text(left - 6, y + FONT / 3, value, anchor="end", css="tick"))
+    # A year of months fits with every label and value; a longer period labels every n-th month
+    # and leaves the values to the table beside the chart.
+    every = max(1, math.ceil(len(categories) / LABELLED_POINTS))
     for index, category in enumerate(categories):
-        body.append(_text(left + index * step, top + plot_height + 30, category,
-                          anchor="middle", css="category"))
+        if index % every == 0:
+            body.append(_text(left + index * step, top + plot_height + 30, category,
+                              anchor="middle", css="category"))
     if category_label:
         body.append(_text((left + WIDTH - right) / 2, height - 4, category_label,
                           anchor="middle", css="axis"))
@@ -139,5 +144,6 @@ def line_chart(chart_id: str, title: str, categories: Sequence[str], series: Seq
         offset = -7 if number % 2 == 0 else 15
         for (x, y), value in zip(points, values, strict=True):
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
-            body.append(_text(x, y + offset, value, anchor="middle", css="value"))
+            if every == 1:
+                body.append(_text(x, y + offset, value, anchor="middle", css="value"))
     return _frame(chart_id, title, height, series, categories, body)

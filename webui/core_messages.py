@@ -58,6 +58,8 @@ FROM_THE_CORE = (
     _l("a date YYYY-MM-DD between 2000 and 2100"),
     _l("must be a month as YYYY-MM, from 2000-01 to 2100-12"),
     _l("must not be after the current month"),
+    _l("must not be after to"),
+    _l("the period must not be longer than 10 years"),
     _l("2 to 64 letters, digits, '.', '_' or '-'"),
     _l("not an e-mail address"),
     _l("already taken"),

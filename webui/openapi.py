@@ -103,11 +103,20 @@ def _paths(wf: Workflow) -> dict:
               "an area inside the user's own (default: the user's area)"),
         query("format", {"type": "string", "enum": ["json", "csv", "xlsx"], "default": "json"}),
     ]
-    files = {"description": "The report as JSON, CSV or Excel (a file download)",
-             "content": {JSON: {"schema": ref("Report")},
-                         "text/csv": {"schema": {"type": "string"}},
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-                             {"schema": {"type": "string", "format": "binary"}}}}
+    period_params = [
+        query("from", {"type": "string", "pattern": MONTH}, "the first month, YYYY-MM", True),
+        query("to", {"type": "string", "pattern": MONTH},
+              "the last month, YYYY-MM (included; at most 10 years after from)", True),
+        *report_params[1:],
+    ]
+
+    def files(schema: str) -> dict:
+        return {"description": "The report as JSON, CSV or Excel (a file download)",
+                "content": {JSON: {"schema": ref(schema)},
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+                                {"schema": {"type": "string", "format": "binary"}}}}
+
     return {
         "/api/v1/cases": {
             "post": operation("Log a petition (intake)", "createCase",
@@ -136,8 +145,13 @@ def _paths(wf: Workflow) -> dict:
             "searchVillages", {200: ok("VillageList")}, (400, 401),
             params=[query("q", {"type": "string"}, "a code, a name or pinyin such as dlc")])},
         "/api/v1/reports/monthly": {"get": operation(
-            "The monthly handling-rate report", "monthlyReport", {200: files},
+            "The monthly handling-rate report", "monthlyReport", {200: files("Report")},
             (400, 401, 403, 404, 422), params=report_params)},
+        "/api/v1/reports/period": {"get": operation(
+            "The report over the months from..to (a quarter, a half-year, a year or more): "
+            "counts added up over the months, rates computed from them, open_end and "
+            "overdue_end at the period's end", "periodReport", {200: files("PeriodReport")},
+            (400, 401, 403, 404, 422), params=period_params)},
         "/api/v1/workflow": {"get": operation(
             "The loaded workflow (levels, statuses, actions, a Mermaid diagram)", "getWorkflow",
             {200: ok("Workflow")}, (400, 401))},

@@ -1,5 +1,7 @@
-"""The monthly report page (``/reports/monthly``): figures, tables and charts of one month and
-area, with its Excel and CSV downloads (served by the API, which accepts the browser session)."""
+"""The report pages: the monthly report (``/reports/monthly``) and the report over a period
+(``/reports/period``, with quarter, half-year and year shortcuts): figures, tables and charts of
+an area, with their Excel and CSV downloads (served by the API, which accepts the browser
+session) and a print layout for A4 paper."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from flask_login import login_required
 from casework.errors import Invalid
 from casework.imports.areas import list_areas
 from casework.people.access import report_area
-from casework.reporting.reports import monthly_report
+from casework.reporting.reports import monthly_report, period_report
 from casework.scheduling.deadlines import SHANGHAI
 from webui.charts import bar_chart, line_chart
 from webui.context import actor, casework
@@ -28,12 +30,17 @@ LEVEL_COLUMNS = (("entered", _l("Entered")), ("resolved", _l("Resolved")),
                  ("referred", _l("Referred")), ("escalated", _l("Escalated")),
                  ("returned", _l("Returned")), ("open_end", _l("Open at month end")),
                  ("overdue_end", _l("Overdue at month end")))
+PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5], ("open_end", _l("Open at the period's end")),
+                        ("overdue_end", _l("Overdue at the period's end")))
 CATEGORIES = {"domestic_violence": _l("Domestic violence"),
               "marriage_family": _l("Marriage and family"), "property": _l("Property"),
               "employment": _l("Employment"), "child": _l("Child's rights"),
               "personal_rights": _l("Personal rights"),
               "neighbor_dispute": _l("Neighbour dispute"), "consultation": _l("Consultation"),
               "other": _l("Other")}
+# The summaries federations write: quarters, half-years, the year (first and last month).
+SPANS = ((_l("Q1"), 1, 3), (_l("Q2"), 4, 6), (_l("Q3"), 7, 9), (_l("Q4"), 10, 12),
+         (_l("First half"), 1, 6), (_l("Second half"), 7, 12), (_l("Whole year"), 1, 12))
 
 
 def percent(rate: float | None) -> str:
@@ -64,9 +71,66 @@ def monthly():
         "reports/monthly.html", report=report, errors={}, month=report["month"], area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
         level_rows=_level_rows(report), level_columns=LEVEL_COLUMNS,
-        categories=CATEGORIES, charts=_charts(report),
+        categories=CATEGORIES,
+        charts=_charts(report, report["trend"], _("Received and concluded over 12 months")),
+        area_link=lambda code: url_for("reports.monthly", month=report["month"], area=code),
         downloads={fmt: url_for("api.monthly_report", month=report["month"], area=area,
                                 format=fmt) for fmt in ("xlsx", "csv")})
+
+
+@bp.get("/reports/period")
+@login_required
+def period():
+    cw, who = casework(), actor()
+    area = report_area(cw.workflow, who, request.args.get("area") or None)
+    start, end = request.args.get("from"), request.args.get("to")
+    if not start and not end:  # the year so far
+        end = current_month()
+        start = f"{end[:4]}-01"
+    start, end = start or "", end or ""
+    try:
+        report = period_report(cw, start=start, end=end, area=area)
+    except Invalid as exc:
+        return render_template("reports/period.html", report=None, errors=exc.fields,
+                               start=start[:20], end=end[:20], area=area,
+                               places=_places(who.area_code), headline=HEADLINE,
+                               shortcuts=_shortcuts(area, None)), 422
+    first, last = report["from"], report["to"]
+    return render_template(
+        "reports/period.html", report=report, errors={}, start=first, end=last, area=area,
+        places=_places(area, report), headline=HEADLINE, percent=percent,
+        level_rows=_level_rows(report), level_columns=PERIOD_LEVEL_COLUMNS,
+        categories=CATEGORIES, shortcuts=_shortcuts(area, report),
+        charts=_charts(report, report["by_month"], _("Received and concluded month by month")),
+        area_link=lambda code: url_for("reports.period", area=code, **{"from": first,
+                                                                        "to": last}),
+        month_link=lambda month: url_for("reports.monthly", month=month, area=area),
+        downloads={fmt: url_for("api.period_report", area=area, format=fmt,
+                                **{"from": first, "to": last}) for fmt in ("xlsx", "csv")})
+
+
+def _shortcuts(area: str, report: dict | None) -> list[tuple[int, list]]:
+    """Quarter, half-year and year links of the report's year and the year before (a span in
+    progress ends with the current month; one not begun is left out), and the last two years
+    (the field report's span)."""
+    now = current_month()
+    year = int((report or {}).get("to", now)[:4])
+    shown = (report["from"], report["to"]) if report else None
+
+    def link(name, first: str, last: str):
+        last = min(last, now)
+        href = url_for("reports.period", area=area, **{"from": first, "to": last})
+        return (name, href, shown == (first, last))
+
+    rows = []
+    for y in (year, year - 1):
+        links = [link(name, f"{y}-{a:02d}", f"{y}-{b:02d}") for name, a, b in SPANS
+                 if f"{y}-{a:02d}" <= now]
+        if links:
+            rows.append((y, links))
+    back = int(now[:4]) * 12 + int(now[5:]) - 24  # 24 months, the current one the last
+    rows.append(("", [link(_("Last 24 months"), f"{back // 12}-{back % 12 + 1:02d}", now)]))
+    return rows
 
 
 def _places(area: str, report: dict | None = None) -> list[tuple[str, str, int]]:
@@ -91,7 +155,7 @@ def _level_rows(report: dict) -> list[tuple[str, dict]]:
             for level in casework().workflow.handling_levels()]
 
 
-def _charts(report: dict) -> dict:
+def _charts(report: dict, points: list[dict], months_title: str) -> dict:
     levels = casework().workflow.handling_levels()
     names = [_level_name(level) for level in levels]
     charts = {"levels": bar_chart(
@@ -104,10 +168,8 @@ def _charts(report: dict) -> dict:
             "chart-areas", _("Received and concluded by area"), [s["name"] for s in subs],
             [(_("Received"), [s["received"] for s in subs]),
              (_("Concluded"), [s["concluded"] for s in subs])], _("Cases"))
-    trend = report["trend"]
     charts["trend"] = line_chart(
-        "chart-trend", _("Received and concluded over 12 months"),
-        [point["month"] for point in trend],
-        [(_("Received"), [p["received"] for p in trend]),
-         (_("Concluded"), [p["concluded"] for p in trend])], _("Cases"), _("Month"))
+        "chart-trend", months_title, [point["month"] for point in points],
+        [(_("Received"), [p["received"] for p in points]),
+         (_("Concluded"), [p["concluded"] for p in points])], _("Cases"), _("Month"))
     return charts

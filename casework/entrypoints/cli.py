@@ -210,23 +210,48 @@ def report():
     """Reports."""
 
 
+FORMATS = click.Choice(["table", "json", "csv", "xlsx"])
+LANGUAGES = click.Choice(["zh_CN", "en"])
+
+
 @report.command("monthly")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--area", default=None, help="An area code; all areas when left out.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]),
-              default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--lang", type=click.Choice(["zh_CN", "en"]), default="zh_CN", show_default=True)
+@click.option("--lang", type=LANGUAGES, default="zh_CN", show_default=True)
 @click.pass_context
 def report_monthly(ctx, month, area, fmt, output, lang):
     """The monthly handling-rate report (DESIGN.md, "Reports")."""
-    import json
-
-    from casework.reporting import report_files
     from casework.reporting.reports import monthly_report
 
     cw = load(ctx)
-    figures = monthly_report(cw, month=month, area=area)
+    _write_report(cw, monthly_report(cw, month=month, area=area), fmt, output, lang)
+
+
+@report.command("period")
+@click.option("--from", "start", required=True, help="The first month, YYYY-MM.")
+@click.option("--to", "end", required=True, help="The last month, YYYY-MM (included).")
+@click.option("--area", default=None, help="An area code; all areas when left out.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--lang", type=LANGUAGES, default="zh_CN", show_default=True)
+@click.pass_context
+def report_period(ctx, start, end, area, fmt, output, lang):
+    """The report over the months FROM to TO: a quarter, a half-year, a year or more
+    (DESIGN.md, "Reports over a period")."""
+    from casework.reporting.reports import period_report
+
+    cw = load(ctx)
+    _write_report(cw, period_report(cw, start=start, end=end, area=area), fmt, output, lang)
+
+
+def _write_report(cw: Casework, figures: dict, fmt: str, output: Path | None,
+                  lang: str) -> None:
+    import json
+
+    from casework.reporting import report_files
+
     if fmt == "xlsx":
         data: bytes = report_files.to_xlsx(figures, cw.workflow, lang)
     elif fmt == "json":

@@ -76,6 +76,22 @@ def stored_figures(session: Session, month: str, codes: list[str]) -> dict[str, 
     return found
 
 
+def stored_months(session: Session, months: list[str],
+                  codes: list[str]) -> dict[str, dict[str, Counter]]:
+    """month -> area code -> its stored counts, for closed months and the given areas, in
+    one query."""
+    found: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    rows = session.execute(
+        select(ClosedFigure.month, ClosedFigure.area_code, ClosedFigure.figure,
+               ClosedFigure.value)
+        # Both as IN lists: each (month, area) pair is a seek on the primary key, where a
+        # range of months would read every area's rows of those months.
+        .where(ClosedFigure.month.in_(months), ClosedFigure.area_code.in_(codes)))
+    for month, code, figure, value in rows:
+        found[month][code][figure] = value
+    return found
+
+
 def stored_trend(session: Session, months: list[str], code: str) -> dict[str, Counter]:
     """month -> received and concluded of area ``code`` (the 12-month trend)."""
     found: dict[str, Counter] = defaultdict(Counter)

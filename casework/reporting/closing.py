@@ -33,7 +33,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from casework.bootstrap import Casework
 from casework.errors import Invalid
 from casework.reporting.closed_months import closed_through, label_of, lock_closing
-from casework.reporting.reports import month_index, month_label, month_window, tally_month
+from casework.reporting.counting import tally_month
+from casework.reporting.months import index_of, month_index, month_label, month_window
 from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import Case, ClosedFigure, ClosedMonth, Event
@@ -55,11 +56,11 @@ def close_month(cw: Casework, month: str, *, now: datetime | None = None) -> lis
     Returns the months this call closed, oldest first (none when all were closed already)."""
     now = now or utcnow()
     index = month_index(month, now)
-    if index >= _index_of(label_of(now)):
+    if index >= index_of(label_of(now)):
         raise Invalid({"month": "is not over yet: only a finished month can be closed"})
     with reading(cw.engine) as session:
         through = closed_through(session)
-        first = _index_of(through) + 1 if through else min(index, _first_data_index(session, index))
+        first = index_of(through) + 1 if through else min(index, _first_data_index(session, index))
     return [month_label(i) for i in range(first, index + 1) if _close_one(cw, i, now)]
 
 
@@ -68,7 +69,7 @@ def last_closable(now: datetime, closing_day: int) -> str:
     closing day, the one before that until then."""
     local = now.astimezone(SHANGHAI)
     closing = datetime.combine(local.date().replace(day=closing_day), CLOSE_AT, SHANGHAI)
-    return month_label(_index_of(label_of(now)) - (1 if local >= closing else 2))
+    return month_label(index_of(label_of(now)) - (1 if local >= closing else 2))
 
 
 def close_finished_months(cw: Casework, *, now: datetime | None = None) -> list[str]:
@@ -148,14 +149,10 @@ def _close_one(cw: Casework, index: int, now: datetime) -> bool:
     return True
 
 
-def _index_of(label: str) -> int:
-    return int(label[:4]) * 12 + int(label[5:7]) - 1
-
-
 def _first_data_index(session, default: int) -> int:
     """The month of the oldest case or event (events never precede their case's receipt, but
     both are cheap to ask through their indexes)."""
     oldest = [session.execute(select(func.min(column))).scalar_one()
               for column in (Case.received_at, Event.at)]
-    found = [_index_of(label_of(moment)) for moment in oldest if moment is not None]
+    found = [index_of(label_of(moment)) for moment in oldest if moment is not None]
     return min(found, default=default)

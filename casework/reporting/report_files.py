@@ -1,5 +1,7 @@
-"""The monthly report as files: a text table for the terminal, CSV for any spreadsheet, and an
-Excel workbook with native charts.  Each takes the JSON of ``reports.monthly_report``."""
+"""A report as files: a text table for the terminal, CSV for any spreadsheet, and an Excel
+workbook with native charts (report_workbook.py).  Each takes the JSON of
+``reports.monthly_report`` or of ``reports.period_report``: a period's has ``from`` and ``to``
+in place of ``month``, and ``by_month`` in place of ``trend``."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ LEVEL_FIELDS = ("entered", "resolved", "referred", "escalated", "returned", "ope
 HEADLINE = ("received", "concluded", "handling_rate", "on_time_rate", "satisfaction_rate")
 LABELS = {
     "report": Names("妇联维权案件月报", "Monthly case report"),
+    "period_report": Names("妇联维权案件报告", "Case report over a period"),
+    "period": Names("期间", "Period"), "months": Names("月数", "Months"),
+    "by_month": Names("逐月情况", "Month by month"),
     "all": Names("全部地区", "All areas"),
     "month": Names("月份", "Month"), "area": Names("地区", "Area"),
     "area_code": Names("地区代码", "Area code"), "area_name": Names("地区名称", "Area name"),
@@ -31,8 +36,6 @@ LABELS = {
     "by_level": Names("各层级办理情况", "By level"), "by_area": Names("分地区", "By area"),
     "trend": Names("近12个月趋势", "12-month trend"),
 }
-SHEETS = ("Summary", "By area", "Trend")
-PERCENT = "0.0%"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -72,12 +75,30 @@ def guard_formula(value: object) -> object:
     return value
 
 
+def is_period(report: dict) -> bool:
+    return "by_month" in report
+
+
+def span(report: dict) -> str:
+    """The report's time: its month, or its first and last month."""
+    return f"{report['from']} – {report['to']}" if is_period(report) else report["month"]
+
+
+def points(report: dict) -> list[dict]:
+    """The months a report charts: a month's 12-month trend, a period's months."""
+    return report["by_month"] if is_period(report) else report["trend"]
+
+
+def title(report: dict, locale: str) -> str:
+    return label("period_report" if is_period(report) else "report", locale)
+
+
 def percent(rate: float | None) -> str:
     # A null rate (nothing to divide by) is a plain ASCII dash: one column in every terminal.
     return "-" if rate is None else f"{rate:.1%}"
 
 
-def _place(report: dict, locale: str) -> tuple[str, str]:
+def place_of(report: dict, locale: str) -> tuple[str, str]:
     area = report["area"]
     return (area["code"], area["name"]) if area else ("", label("all", locale))
 
@@ -108,28 +129,28 @@ def _grid(header: list[str], rows: list[list]) -> list[str]:
     return lines
 
 
-def _level_rows(levels: dict, workflow: Workflow, locale: str) -> list[list]:
+def level_rows(levels: dict, workflow: Workflow, locale: str) -> list[list]:
     return [[level.name.get(locale), *(levels[level.id][f] for f in LEVEL_FIELDS)]
             for level in workflow.handling_levels()]
 
 
 def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
     figures_only(report)
-    code, name = _place(report, locale)
-    lines = [f"{label('report', locale)}  {report['month']}  {name}{f' ({code})' if code else ''}",
+    code, name = place_of(report, locale)
+    lines = [f"{title(report, locale)}  {span(report)}  {name}{f' ({code})' if code else ''}",
              "   ".join(f"{label(k, locale)} {_text(report[k])}" for k in HEADLINE), ""]
     lines += _grid([label("level", locale), *(label(f, locale) for f in LEVEL_FIELDS)],
-                   _level_rows(report["levels"], workflow, locale))
+                   level_rows(report["levels"], workflow, locale))
     if report["by_area"]:
         lines += ["", label("by_area", locale)]
         lines += _grid([label("area", locale), label("area_code", locale),
                         *(label(k, locale) for k in HEADLINE[:3])],
                        [[row["name"], sub, row["received"], row["concluded"],
                          row["handling_rate"]] for sub, row in report["by_area"].items()])
-    lines += ["", label("trend", locale)]
+    lines += ["", label("by_month" if is_period(report) else "trend", locale)]
     lines += _grid([label("month", locale), *(label(k, locale) for k in HEADLINE[:3])],
                    [[p["month"], p["received"], p["concluded"], p["handling_rate"]]
-                    for p in report["trend"]])
+                    for p in points(report)])
     return "\n".join(lines) + "\n"
 
 
@@ -158,7 +179,7 @@ def to_csv(report: dict, workflow: Workflow) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(csv_header(workflow))
-    code, name = _place(report, "zh_CN")
+    code, name = place_of(report, "zh_CN")
     writer.writerow(_csv_row(code, name, report, workflow))
     for sub, figures in report["by_area"].items():
         writer.writerow(_csv_row(sub, figures["name"], figures, workflow))
@@ -167,100 +188,8 @@ def to_csv(report: dict, workflow: Workflow) -> str:
 
 # -- Excel ------------------------------------------------------------------------------------
 def to_xlsx(report: dict, workflow: Workflow, locale: str = "zh_CN") -> bytes:
-    from openpyxl import Workbook
+    """The Excel workbook, with native charts (report_workbook.py; it needs openpyxl)."""
+    from casework.reporting.report_workbook import workbook
 
     figures_only(report)
-    book = Workbook()
-    _summary_sheet(book.active, report, workflow, locale)
-    _area_sheet(book.create_sheet(SHEETS[1]), report, workflow, locale)
-    _trend_sheet(book.create_sheet(SHEETS[2]), report, locale)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _put(sheet, row: int, values: list, *, bold: bool = False) -> None:
-    from openpyxl.styles import Font
-
-    for column, value in enumerate(values, start=1):
-        cell = sheet.cell(row=row, column=column, value=guard_formula(value))
-        if isinstance(value, float):
-            cell.number_format = PERCENT  # every float of the report is a rate
-        if bold:
-            cell.font = Font(bold=True)
-
-
-def _bar_chart(sheet, title: str, first_row: int, last_row: int, columns: list[int],
-               anchor: str):
-    from openpyxl.chart import BarChart, Reference
-
-    chart = BarChart()
-    chart.title = title
-    chart.width, chart.height = 18, 8
-    for column in columns:
-        chart.add_data(Reference(sheet, min_col=column, min_row=first_row - 1,
-                                 max_row=last_row), titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=first_row, max_row=last_row))
-    sheet.add_chart(chart, anchor)
-
-
-def _summary_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None:
-    sheet.title = SHEETS[0]
-    code, name = _place(report, locale)
-    _put(sheet, 1, [label("report", locale)], bold=True)
-    _put(sheet, 2, [label("month", locale), report["month"]])
-    _put(sheet, 3, [label("area", locale), name, code])
-    for offset, key in enumerate(HEADLINE):
-        _put(sheet, 4 + offset, [label(key, locale), report[key]])
-    top = 4 + len(HEADLINE) + 1
-    _put(sheet, top, [label("level", locale), *(label(f, locale) for f in LEVEL_FIELDS)],
-         bold=True)
-    rows = _level_rows(report["levels"], workflow, locale)
-    for offset, row in enumerate(rows, start=1):
-        _put(sheet, top + offset, row)
-    sheet.column_dimensions["A"].width = 28
-    # resolved, referred, escalated: columns 3, 4, 5 of the level table
-    _bar_chart(sheet, label("by_level", locale), top + 1, top + len(rows), [3, 4, 5],
-               f"A{top + len(rows) + 3}")
-
-
-def _area_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None:
-    levels = workflow.handling_levels()
-    _put(sheet, 2, [label("area_name", locale), label("area_code", locale),
-                    *(label(k, locale) for k in HEADLINE[:3]),
-                    *(label(f, locale) for _ in levels for f in LEVEL_FIELDS)], bold=True)
-    for index, level in enumerate(levels):
-        # Each level's name once, above its own columns.
-        first = 6 + index * len(LEVEL_FIELDS)
-        # Level names come from workflows.yaml, which an administrator edits: guarded too.
-        sheet.cell(row=1, column=first, value=guard_formula(level.name.get(locale)))
-        sheet.merge_cells(start_row=1, start_column=first, end_row=1,
-                          end_column=first + len(LEVEL_FIELDS) - 1)
-    rows = list(report["by_area"].items())
-    for offset, (sub, figures) in enumerate(rows, start=3):
-        _put(sheet, offset, [figures["name"], sub, figures["received"], figures["concluded"],
-                             figures["handling_rate"],
-                             *(figures["levels"][level.id][f] for level in levels
-                               for f in LEVEL_FIELDS)])
-    sheet.column_dimensions["A"].width = 16
-    if rows:  # a village has no sub-areas, and an empty chart is no chart
-        _bar_chart(sheet, label("by_area", locale), 3, 2 + len(rows), [3, 4],
-                   f"A{len(rows) + 5}")
-
-
-def _trend_sheet(sheet, report: dict, locale: str) -> None:
-    from openpyxl.chart import LineChart, Reference
-
-    _put(sheet, 1, [label("month", locale), *(label(k, locale) for k in HEADLINE[:3])],
-         bold=True)
-    for offset, point in enumerate(report["trend"], start=2):
-        _put(sheet, offset, [point["month"], point["received"], point["concluded"],
-                             point["handling_rate"]])
-    last = 1 + len(report["trend"])
-    chart = LineChart()
-    chart.title = label("trend", locale)
-    chart.width, chart.height = 18, 8
-    chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=1, max_row=last),
-                   titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
-    sheet.add_chart(chart, "F2")
+    return workbook(report, workflow, locale)

@@ -27,7 +27,7 @@ def act(client, headers, case, action, **fields):
     ("get", "/cases"), ("post", "/cases"), ("get", "/cases/450330-2026-000001"),
     ("post", "/cases/450330-2026-000001/actions"), ("post", "/cases/450330-2026-000001/phone"),
     ("get", "/callers/13812345678/cases"), ("get", "/reports/monthly?month=2026-09"),
-    ("get", "/workflow"),
+    ("get", "/reports/period?from=2026-01&to=2026-09"), ("get", "/workflow"),
 ])
 def test_an_api_request_without_credentials_answers_401_json_not_a_redirect(
         client, people, method, path):

@@ -26,7 +26,8 @@ def test_the_case_pages_work_under_the_policy(chromium, live_server, people, cw)
     page = open_page(chromium, live_server)
     visit(page, live_server, "/login")
     log_in(page, live_server, people["operator"].username)
-    for path in ("/", "/cases", f"/cases/{case.number}", "/reports/monthly", "/workflow"):
+    for path in ("/", "/cases", f"/cases/{case.number}", "/reports/monthly", "/reports/period",
+                 "/workflow"):
         visit(page, live_server, path)
     visit(page, live_server, "/cases/new")
     # The intake form's script ran: the resolved-on-the-spot fields hide until ticked.
@@ -43,7 +44,8 @@ def test_the_case_pages_work_under_the_policy(chromium, live_server, people, cw)
 def test_the_admin_pages_work_under_the_policy(chromium, live_server, people):
     page = open_page(chromium, live_server, "en-US")
     log_in(page, live_server, people["admin"].username)
-    for path in ("/admin/users", "/admin/areas", "/reports/monthly", "/workflow"):
+    for path in ("/admin/users", "/admin/areas", "/reports/monthly", "/reports/period",
+                 "/workflow"):
         visit(page, live_server, path)
     assert live_server.outside == []
 

@@ -110,6 +110,8 @@ def test_bad_action_bodies_answer_4xx_and_write_nothing(client, cw, as_, people,
     "/callers/" + "1" * 3000 + "/cases", "/callers/%20/cases",
     "/reports/monthly?month=2026-09&area=%00", "/reports/monthly?month=%ff",
     "/reports/monthly?month=9999-99", "/reports/monthly?month=2026-09&format=",
+    "/reports/period?from=%ff&to=2026-09", "/reports/period?from=2026-01&to=2026-09&area=%00",
+    "/reports/period?from=0000-01&to=9999-12", "/reports/period?from=2026-01&to=2026-09&format=",
 ])
 def test_odd_addresses_answer_4xx(client, as_, people, unexpected, path):
     answer = client.get(API + path, headers=as_("operator"))

@@ -160,6 +160,34 @@ def test_the_ledger_import_and_the_monthly_report_in_every_format(run, cw, count
     assert "month" in one_sentence(run("report", "monthly", "--month", "2026-13"))
 
 
+def test_the_report_over_a_period_in_every_format_and_its_refusals(run, cw, county, tmp_path,
+                                                                  request):
+    from test_ledger import county_rows, write_csv
+
+    traveller = time_machine.travel(datetime(2026, 11, 21, 4, 0, tzinfo=UTC), tick=False)
+    traveller.start()
+    request.addfinalizer(traveller.stop)
+    rows = county_rows(datetime(2026, 1, 5, 1, 0, tzinfo=UTC), spread_days=150)[:30]
+    assert "30 cases imported" in run("import", "ledger", str(
+        write_csv(tmp_path / "ledger.csv", rows))).output
+    period = ("report", "period", "--from", "2026-01", "--to", "2026-06", "--area", COUNTY)
+    figures = json.loads(run(*period, "--format", "json").output)
+    assert (figures["from"], figures["to"], figures["months"]) == ("2026-01", "2026-06", 6)
+    assert figures["received"] == 30 and len(figures["by_month"]) == 6
+    table = run(*period, "--lang", "en").output
+    assert table.startswith("Case report over a period  2026-01 – 2026-06")
+    assert "Month by month" in table
+    assert run(*period, "--format", "csv").output.startswith("\ufeffarea_code,")
+    out = tmp_path / "half-year.xlsx"
+    assert run(*period, "--format", "xlsx", "--output", str(out)).exit_code == 0
+    assert load_workbook(out).sheetnames == ["Summary", "By area", "By month"]
+    for args, words in ((("--from", "2026-06", "--to", "2026-01"), "must not be after to"),
+                        (("--from", "2016-01", "--to", "2026-06"), "longer than 10 years"),
+                        (("--from", "2026-01", "--to", "2026-12"), "after the current month"),
+                        (("--from", "2026-1", "--to", "2026-06"), "from: must be a month")):
+        assert words in one_sentence(run("report", "period", *args))
+
+
 def test_a_bad_ledger_names_the_line_and_writes_nothing(run, cw, county, tmp_path):
     path = tmp_path / "ledger.csv"
     path.write_text("received_at,village_code,category,channel\n"

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from test_ledger import write_csv
 from test_reports import act, bj
 
+import casework.reporting.counting
 import casework.reporting.reports
 from casework.bootstrap import bootstrap
 from casework.clock import Clock
@@ -108,13 +109,13 @@ def test_the_month_in_progress_takes_its_trends_closed_months_from_their_figures
     computed = monthly_report(cw, month="2026-04", area=area, now=IN_APRIL, closed=False)
     close_month(cw, "2026-03", now=IN_APRIL)
     computed_months = []
-    original = casework.reporting.reports._received
+    original = casework.reporting.counting.received_query
 
     def counting(workflow, window, *args):
         computed_months.append(window.label)
         return original(workflow, window, *args)
 
-    monkeypatch.setattr(casework.reporting.reports, "_received", counting)
+    monkeypatch.setattr(casework.reporting.counting, "received_query", counting)
     assert monthly_report(cw, month="2026-04", area=area, now=IN_APRIL) == computed
     assert computed_months == ["2026-04"]  # the month itself; its trend's months were stored
 

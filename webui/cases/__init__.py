@@ -41,7 +41,8 @@ def navigation() -> dict:
         if current_user.role in workflow.intake_roles:
             links.append(("/cases/new", _("New case")))
     if role is not None and role.reads_reports:
-        links.append(("/reports/monthly", _("Monthly report")))
+        links += [("/reports/monthly", _("Monthly report")),
+                  ("/reports/period", _("Report over a period"))]
     links.append(("/workflow", _("Workflow")))
     if current_user.role == "admin":
         links += [("/admin/users", _("Users")), ("/admin/areas", _("Areas")),
