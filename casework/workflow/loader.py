@@ -13,6 +13,7 @@ import yaml
 from casework.errors import WorkflowError
 from casework.vocabulary import URGENCIES
 from casework.workflow._yamlfile import LineDict, LineList, load_with_lines
+from casework.workflow.risk import read_risk
 from casework.workflow.model import (
     UNIT_KINDS,
     Action,
@@ -25,8 +26,9 @@ from casework.workflow.model import (
 )
 
 TOP_KEYS = {"name", "levels", "statuses", "urgency", "warn_fraction", "calendar", "roles",
-            "intake", "choices", "actions", "quiet_hours"}
-FIELDS = {"note", "reason", "outcome", "agency", "target_level", "days", "satisfaction"}
+            "intake", "choices", "actions", "quiet_hours", "risk"}
+FIELDS = {"note", "reason", "outcome", "agency", "target_level", "days", "satisfaction",
+          "answers", "measure", "stage"}
 LEVEL_MOVES = {"same", "next", "previous", "target_level"}
 CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
@@ -176,7 +178,11 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
         resolve_now_level=intake_level(
             "resolve_now_level", intake.get("resolve_now_level"), "resolved"),
         quiet_hours=_quiet_hours(read, doc),
+        risk=read_risk(read, doc),
     )
+    if "assess" in actions and workflow.risk is None:
+        raise read.fail("action 'assess' needs a 'risk' section with its questions",
+                        doc.line_of("actions"))
     _check_actions_have_sources(read, doc, workflow)
     _check_reachable(read, doc, workflow)
     return workflow

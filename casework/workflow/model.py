@@ -103,6 +103,7 @@ class Workflow:
     channel_start_levels: dict[str, str]
     resolve_now_level: str
     quiet_hours: QuietHours | None = None
+    risk: Any = None  # a risk.RiskScreen, or None when the file has no 'risk' section
     machine: Machine = field(init=False, repr=False)
     transitions: list[tuple[str, str, str]] = field(init=False, repr=False)
 
