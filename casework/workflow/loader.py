@@ -13,7 +13,6 @@ import yaml
 from casework.errors import WorkflowError
 from casework.vocabulary import URGENCIES
 from casework.workflow._yamlfile import LineDict, LineList, load_with_lines
-from casework.workflow.risk import read_risk
 from casework.workflow.model import (
     UNIT_KINDS,
     Action,
@@ -24,6 +23,7 @@ from casework.workflow.model import (
     Status,
     Workflow,
 )
+from casework.workflow.risk import read_risk
 
 TOP_KEYS = {"name", "levels", "statuses", "urgency", "warn_fraction", "calendar", "roles",
             "intake", "choices", "actions", "quiet_hours", "risk"}

@@ -78,7 +78,8 @@ def test_the_score_reaching_the_thresholds_gives_medium_then_high(cw, people, ca
 
 def test_one_lethal_item_makes_a_case_high_risk_and_urgent_with_the_earlier_deadline(
         cw, people, case):
-    # Entered the congress 29 Sep; 5 working days end 24:00 12 Oct, urgent 3 (30 Sep, 8, 9 Oct) end 24:00 9 Oct.
+    # Entered the congress 29 Sep; 5 working days end 24:00 12 Oct; urgent 3 (30 Sep, 8 and
+    # 9 Oct) end 24:00 9 Oct.
     assert case.due_at == datetime(2026, 10, 12, 16, 0, tzinfo=UTC)
     after = act(cw, people["operator"], case, "assess", T0 + timedelta(days=1),
                 answers=answers(strangled=True))
