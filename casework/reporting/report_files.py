@@ -30,8 +30,20 @@ LABELS = {
     "resolution_rate": Names("化解率", "Resolution rate"),
     "by_level": Names("各层级办理情况", "By level"), "by_area": Names("分地区", "By area"),
     "trend": Names("近12个月趋势", "12-month trend"),
+    "protection": Names("反家暴保护措施", "Domestic-violence protection"),
+    "figure": Names("项目", "Figure"), "count": Names("数量", "Count"),
+    "assessed": Names("危险性评估", "Danger assessments"),
+    "high_risk": Names("其中高危", "of them high risk"),
+    "orders_applied": Names("保护令申请", "Protection orders applied for"),
+    "orders_granted": Names("保护令签发", "Protection orders granted"),
+    "orders_rejected": Names("保护令驳回", "Protection orders rejected"),
+    "warning_letters": Names("告诫书", "Warning letters"),
+    "shelter_placements": Names("临时庇护", "Shelter placements"),
+    "mandatory_reports": Names("强制报告", "Mandatory reports"),
 }
-SHEETS = ("Summary", "By area", "Trend")
+SHEETS = ("Summary", "By area", "Trend", "Protection")
+PROTECTION = ("assessed", "high_risk", "orders_applied", "orders_granted", "orders_rejected",
+              "warning_letters", "shelter_placements", "mandatory_reports")
 PERCENT = "0.0%"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -126,6 +138,9 @@ def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
                         *(label(k, locale) for k in HEADLINE[:3])],
                        [[row["name"], sub, row["received"], row["concluded"],
                          row["handling_rate"]] for sub, row in report["by_area"].items()])
+    lines += ["", label("protection", locale)]
+    lines += _grid([label("figure", locale), label("count", locale)],
+                   [[label(k, locale), report["protection"][k]] for k in PROTECTION])
     lines += ["", label("trend", locale)]
     lines += _grid([label("month", locale), *(label(k, locale) for k in HEADLINE[:3])],
                    [[p["month"], p["received"], p["concluded"], p["handling_rate"]]
@@ -136,10 +151,12 @@ def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
 # -- CSV --------------------------------------------------------------------------------------
 def csv_header(workflow: Workflow) -> list[str]:
     return ["area_code", "area_name", "received", "concluded", "handling_rate",
-            *(f"{level.id}_{f}" for level in workflow.handling_levels() for f in LEVEL_FIELDS)]
+            *(f"{level.id}_{f}" for level in workflow.handling_levels() for f in LEVEL_FIELDS),
+            *(f"protection_{k}" for k in PROTECTION)]
 
 
-def _csv_row(code: str, name: str, figures: dict, workflow: Workflow) -> list:
+def _csv_row(code: str, name: str, figures: dict, workflow: Workflow,
+             protection: dict) -> list:
     def plain(value):
         if isinstance(value, float):
             return f"{value:.4f}"  # a fraction from 0 to 1, as in the JSON
@@ -148,7 +165,8 @@ def _csv_row(code: str, name: str, figures: dict, workflow: Workflow) -> list:
     levels = [figures["levels"][level.id] for level in workflow.handling_levels()]
     return [plain(v) for v in (
         code, name, figures["received"], figures["concluded"], figures["handling_rate"],
-        *(level[f] for level in levels for f in LEVEL_FIELDS))]
+        *(level[f] for level in levels for f in LEVEL_FIELDS),
+        *(protection[k] for k in PROTECTION))]
 
 
 def to_csv(report: dict, workflow: Workflow) -> str:
@@ -159,9 +177,10 @@ def to_csv(report: dict, workflow: Workflow) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(csv_header(workflow))
     code, name = _place(report, "zh_CN")
-    writer.writerow(_csv_row(code, name, report, workflow))
+    writer.writerow(_csv_row(code, name, report, workflow, report["protection"]))
     for sub, figures in report["by_area"].items():
-        writer.writerow(_csv_row(sub, figures["name"], figures, workflow))
+        writer.writerow(_csv_row(sub, figures["name"], figures, workflow,
+                                 report["protection_by_area"][sub]))
     return "\ufeff" + out.getvalue()
 
 
@@ -174,6 +193,7 @@ def to_xlsx(report: dict, workflow: Workflow, locale: str = "zh_CN") -> bytes:
     _summary_sheet(book.active, report, workflow, locale)
     _area_sheet(book.create_sheet(SHEETS[1]), report, workflow, locale)
     _trend_sheet(book.create_sheet(SHEETS[2]), report, locale)
+    _protection_sheet(book.create_sheet(SHEETS[3]), report, locale)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -264,3 +284,19 @@ def _trend_sheet(sheet, report: dict, locale: str) -> None:
                    titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
     sheet.add_chart(chart, "F2")
+
+
+def _protection_sheet(sheet, report: dict, locale: str) -> None:
+    """The area's protection figures, then each sub-area's, one column a figure."""
+    _put(sheet, 1, [label("protection", locale)], bold=True)
+    _put(sheet, 2, [label("area_name", locale), label("area_code", locale),
+                    *(label(k, locale) for k in PROTECTION)], bold=True)
+    code, name = _place(report, locale)
+    _put(sheet, 3, [name, code, *(report["protection"][k] for k in PROTECTION)], bold=True)
+    for offset, (sub, figures) in enumerate(report["by_area"].items(), start=4):
+        _put(sheet, offset, [figures["name"], sub,
+                             *(report["protection_by_area"][sub][k] for k in PROTECTION)])
+    sheet.column_dimensions["A"].width = 16
+    last = 3 + len(report["by_area"])
+    _bar_chart(sheet, label("protection", locale), 3, last,
+               list(range(3, 3 + len(PROTECTION))), f"A{last + 3}")

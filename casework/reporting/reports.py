@@ -38,6 +38,7 @@ from casework.errors import Invalid
 from casework.lifecycle.projection import CONCLUDING, replay
 from casework.people.access import code_range, inside_area
 from casework.reporting.closed_months import closed_through, stored_figures, stored_trend
+from casework.reporting.protection import count_protection, protection_figures
 from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.db import reading, utcnow
 from casework.storage.models import Area, Case, Event
@@ -124,6 +125,8 @@ def monthly_report(cw: Casework, *, month: str, area: str | None = None,
                               "concluded": total[f"category.{cat}.concluded"]}
                         for cat in CATEGORIES},
         "trend": [*trend, _point(window.label, summary["received"], summary["concluded"])],
+        "protection": protection_figures(total),
+        "protection_by_area": {code: protection_figures(parts[code]) for code in children},
     }
 
 
@@ -136,6 +139,8 @@ def tally_month(session: Session, workflow: Workflow, window: Window, area: str 
                        width)
     _count_received(session, workflow, tally, window, area, width)
     _count_outcomes(session, workflow, tally, window, area, width)
+    for code, counts in count_protection(session, window.start, window.cut, area, width).items():
+        tally[code].update(counts)
     return tally
 
 

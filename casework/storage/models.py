@@ -302,7 +302,8 @@ class ClosedFigure(SQLModel, table=True):
     its county and the whole (``area_code`` '').  A report then reads its area's rows and its
     sub-areas' rows by primary key: no scan, no JSON parsing.  Names: ``received``,
     ``concluded``, ``on_time.met``/``on_time.of``, ``satisfied``/``closes``,
-    ``level.LEVEL.FIELD``, ``category.CATEGORY.received|concluded``."""
+    ``level.LEVEL.FIELD``, ``category.CATEGORY.received|concluded``, ``protection.FIGURE``
+    (casework/reporting/protection.py)."""
 
     __tablename__ = "closed_figures"
     month: str = Field(primary_key=True, max_length=7, foreign_key="closed_months.month")
