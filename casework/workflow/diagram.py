@@ -78,4 +78,9 @@ def describe(workflow: Workflow) -> dict:
         "emergency": {"hours": workflow.emergency_hours,
                       "start_level": workflow.emergency_start_level},
         "choices": {key: list(values) for key, values in workflow.choices.items()},
+        "risk": None if workflow.risk is None else {
+            "levels": {"medium": workflow.risk.medium, "high": workflow.risk.high},
+            "questions": [{"id": q.id, "text": {"zh": q.text.zh, "en": q.text.en},
+                           "weight": q.weight, "lethal": q.lethal}
+                          for q in workflow.risk.questions]},
     }
