@@ -135,3 +135,16 @@ def test_the_case_json_carries_risk_and_measures_with_history(client, as_, new_c
     assert [c["number"] for c in high["items"]] == [number]
     assert client.get(f"{API}/workflow", headers=op).json["risk"]["levels"] == {
         "medium": 4, "high": 8}
+
+
+def test_the_report_page_shows_the_months_protection_figures(client, as_, as_user, new_case,
+                                                             cw):
+    number = new_case()["number"]
+    answers = {qid: qid == "weapon" for qid in questions(cw)}
+    client.post(f"{API}/cases/{number}/actions", headers=as_("operator"),
+                json={"action": "assess", "version": 1, "answers": answers})
+    month = TODAY[:7]
+    page = text(as_user("county_officer").get(f"/reports/monthly?month={month}"))
+    section = page.split('id="protection"', 1)[1]
+    assert "Danger assessments</th><td class=\"num\">1</td>" in section
+    assert "of them high risk</th><td class=\"num\">1</td>" in section
