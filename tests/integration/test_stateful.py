@@ -219,7 +219,7 @@ class CaseChain(RuleBasedStateMachine):
                 stages = [h["stage"] for h in measure["history"] if h["action"] == "measure"]
                 rules = MEASURES[measure["measure"]]
                 assert rules[stages[0]].after == ()
-                for before, after in zip(stages, stages[1:]):
+                for before, after in zip(stages, stages[1:], strict=False):
                     assert before in rules[after].after, stages
 
     @invariant()
