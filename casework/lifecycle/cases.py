@@ -132,7 +132,7 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
     if out.category and out.category not in CATEGORIES:
         errors["category"] = "no such category"
     if out.risk and out.risk not in (*RISK_LEVELS, "none"):
-        errors["risk"] = "one of: " + ", ".join((*RISK_LEVELS, "none"))
+        errors["risk"] = "one of: low, medium, high, none"
     if out.area and not DIGITS.fullmatch(out.area):
         errors["area"] = "an area code of digits"
     if out.q and len(out.q) > 100:

@@ -135,7 +135,7 @@ def _fields(spec: Stage, body: dict, current: dict | None, today: date) -> dict:
             errors[name] = "required for this stage"
         elif name in TEXT_FIELDS:
             if not isinstance(value, str) or CONTROL.search(value) or len(value) > TEXT_LIMIT:
-                errors[name] = f"text of at most {TEXT_LIMIT} characters"
+                errors[name] = "text of at most 200 characters"  # TEXT_LIMIT
             else:
                 fields[name] = value.strip()
         elif (day := parse_day(value)) is None:
