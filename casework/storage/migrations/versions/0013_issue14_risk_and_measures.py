@@ -24,11 +24,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('risk_level', sqlmodel.sql.sqltypes.AutoString(length=8),
-                                      nullable=True))
-        batch_op.add_column(sa.Column('risk_assessed_at', casework.storage.db.UTCDateTime(),
-                                      nullable=True))
+    # Plain ALTER TABLE, not a batch: SQLite adds a nullable column in place, and a batch would
+    # reflect (and could rebuild) cases with its expression index ix_cases_area_order.
+    op.add_column('cases', sa.Column('risk_level', sqlmodel.sql.sqltypes.AutoString(length=8),
+                                     nullable=True))
+    op.add_column('cases', sa.Column('risk_assessed_at', casework.storage.db.UTCDateTime(),
+                                     nullable=True))
     op.create_table('protection_measures',
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('measure_id', sa.Integer(), nullable=False),
@@ -55,6 +56,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_protection_measures_expiring_at'))
         batch_op.drop_index(batch_op.f('ix_protection_measures_decide_by'))
     op.drop_table('protection_measures')
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_column('risk_assessed_at')
-        batch_op.drop_column('risk_level')
+    # SQLite (3.35 and later) drops an unindexed column in place, as PostgreSQL does.
+    op.drop_column('cases', 'risk_assessed_at')
+    op.drop_column('cases', 'risk_level')
