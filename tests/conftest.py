@@ -28,9 +28,9 @@ WORKFLOW = ROOT / "workflows.yaml"
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 # The tests' data key: a new one per test process, as a real deployment has its own.
 DATA_KEY = generate_key()
-TABLES = ("events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
-          "areas", "scheduler_leases", "notifications", "login_attempts", "closed_figures",
-          "closed_months")
+TABLES = ("protection_measures", "events", "cases", "petitioners", "case_number_sequences",
+          "api_tokens", "users", "areas", "scheduler_leases", "notifications", "login_attempts",
+          "closed_figures", "closed_months")
 
 # A small county shaped like the field report's (平乐县): two townships of two villages each.
 COUNTY = "450330"

@@ -28,6 +28,17 @@ FROM_THE_CORE = (
     _l("no such status"),
     _l("no such category"),
     _l("required"),
+    # casework/lifecycle/measure_rules.py and workflow/risk.py (the case page's forms)
+    _l("required for this stage"),
+    _l("not a field of this stage"),
+    _l("a date YYYY-MM-DD"),
+    _l("cannot be in the future"),
+    _l("text of at most 200 characters"),
+    _l("no such measure on this case"),
+    _l("required: true or false"),
+    _l("must be true or false"),
+    _l("no such question"),
+    _l("one of: low, medium, high, none"),
     _l("unknown field"),
     _l("expected a JSON object"),
     _l("required for this action"),
@@ -79,7 +90,7 @@ FROM_THE_WORKFLOW = (
     _l("must be one of: satisfied, basically_satisfied, unsatisfied"),
     _l("must be one of: village_congress, township_federation"),
     _l("must be one of: accept, escalate, return, assign, resolve, refer, close, reopen, extend, "
-       "wait, resume, note"),
+       "wait, resume, assess, measure, note"),
     _l("must be one of: hotline_operator, county_officer, township_cadre, village_cadre, admin, "
        "leader"),
     _l("a case of emergency starts at county_center"),

@@ -91,6 +91,8 @@ def _paths(wf: Workflow) -> dict:
         query("area", {"type": "string", "pattern": r"^\s*([0-9]{1,12})?\s*$"},
               "cases whose village lies inside this area code"),
         query("category", empty_or(list(CATEGORIES))),
+        query("risk", empty_or(["low", "medium", "high", "none"]),
+              "the latest danger assessment's level; none: never assessed"),
         query("q", {"type": "string", "maxLength": 100}, "part of the number or summary"),
         query("received_from", DAY, "YYYY-MM-DD, Beijing time"),
         query("received_to", DAY, "YYYY-MM-DD, Beijing time, included"),

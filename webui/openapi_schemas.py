@@ -5,6 +5,8 @@ actions, choices) come from the loaded workflows.yaml so the document follows an
 
 from __future__ import annotations
 
+from casework.lifecycle.measure_rules import MEASURES, STAGE_FIELDS
+from casework.reporting.protection import FIGURES as PROTECTION
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
 from casework.workflow import Workflow
 
@@ -113,6 +115,10 @@ def _bodies(wf: Workflow) -> dict:
         "status": ref("Status"),
         "received_at": TIME, "entered_level_at": TIME, "due_at": NULL_TIME,
         "warn_at": NULL_TIME, "overdue": BOOL, "warning": BOOL, "version": INT,
+        "risk_level": {"type": "string", "enum": ["low", "medium", "high", None],
+                       "nullable": True,
+                       "description": "the latest danger assessment; null: never assessed"},
+        "risk_assessed_at": NULL_TIME,
     }, ["number", "channel", "category", "urgency", "summary", "petitioner", "village_code",
         "level", "status", "received_at", "entered_level_at", "due_at", "warn_at", "overdue",
         "warning", "version"])
@@ -121,6 +127,17 @@ def _bodies(wf: Workflow) -> dict:
         "from_status": {**STR, "nullable": True}, "to_level": STR, "to_status": STR,
         "actor": STR, "at": TIME, "note": STR, "data": {"type": "object"}, "due_at": NULL_TIME,
     }, ["seq", "action", "to_level", "to_status", "actor", "at"])
+    questions = [q.id for q in wf.risk.questions] if wf.risk else []
+    answers = obj({qid: BOOL for qid in questions}, questions, extra=False)
+    day = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "example": "2026-09-29"}
+    measure = obj({
+        "id": {**INT, "description": "the seq of the event that started it"},
+        "measure": {"type": "string", "enum": list(MEASURES)}, "stage": STR,
+        **{name: day if name in ("on", "valid_until") else STR for name in STAGE_FIELDS},
+        "decide_by": NULL_TIME, "ends_at": NULL_TIME, "expiring_at": NULL_TIME,
+        "overdue_recorded": BOOL, "expiring_recorded": BOOL, "last_seq": INT,
+        "history": {"type": "array", "items": {"type": "object"}},
+    }, ["id", "measure", "stage", "history"])
     level_figures = obj({name: INT for name in (
         "entered", "resolved", "referred", "escalated", "returned", "open_end", "overdue_end")}
         | {"resolution_rate": RATE})
@@ -141,8 +158,10 @@ def _bodies(wf: Workflow) -> dict:
         "Event": event,
         "CaseDetail": {"allOf": [ref("Case"), obj({
             "events": {"type": "array", "items": ref("Event")},
-            "allowed_actions": {"type": "array", "items": STR}},
-            ["events", "allowed_actions"])]},
+            "allowed_actions": {"type": "array", "items": STR},
+            "measures": {"type": "array", "items": ref("Measure")}},
+            ["events", "allowed_actions", "measures"])]},
+        "Measure": measure,
         "CaseList": obj({"items": {"type": "array", "items": ref("Case")},
                          "total": INT, "page": INT, "per_page": INT},
                         ["items", "total", "page", "per_page"]),
@@ -170,6 +189,8 @@ def _bodies(wf: Workflow) -> dict:
                 "note": {"type": "string", "minLength": 1, "maxLength": 5000,
                          "pattern": NO_CONTROL},
             }, ["outcome", "note"], extra=False), "nullable": True},
+            "risk_answers": {**answers, "nullable": True,
+                             "description": "a danger assessment made during the call"},
         }, ["channel", "village_code", "category", "summary"], extra=False),
         "ActionRequest": obj({
             "action": {"type": "string", "enum": list(wf.actions)},
@@ -182,6 +203,20 @@ def _bodies(wf: Workflow) -> dict:
             # Forms send numbers as text: "5" is read as 5.
             "days": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 30, "nullable": True},
                                {"type": "string", "pattern": "^[0-9]{0,2}$"}]},
+            "answers": {**answers, "description": "assess: every question, true or false"},
+            "measure": {"type": "string", "enum": list(MEASURES),
+                        "description": "measure: the instrument"},
+            "stage": {"type": "string", "enum": sorted({stage for stages in MEASURES.values()
+                                                       for stage in stages}),
+                      "description": "measure: its stage"},
+            "measure_id": {"anyOf": [{"type": "integer", "minimum": 1},
+                                     {"type": "string", "pattern": "^[0-9]{1,9}$"}],
+                           "description": "measure: every stage after the first"},
+            "on": {**day, "description": "measure: the stage's date, not in the future"},
+            "valid_until": {**day, "description": "granted, extended: at most 6 months on"},
+            "authority": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
+            "court": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
+            "place": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
         }, ["action", "version"], extra=False),
         "Phone": obj({"phone": STR, "id_number": {**STR, "description": "empty when not given"}},
                      ["phone", "id_number"]),
@@ -195,6 +230,9 @@ def _bodies(wf: Workflow) -> dict:
             "levels": {"type": "object", "additionalProperties": level_figures},
             "by_area": {"type": "object"}, "by_category": {"type": "object"},
             "trend": {"type": "array", "items": {"type": "object"}},
+            "protection": obj({name: COUNT for name in PROTECTION}, PROTECTION),
+            "protection_by_area": {"type": "object", "additionalProperties": obj(
+                {name: COUNT for name in PROTECTION}, PROTECTION)},
         }, ["month", "received", "concluded", "handling_rate", "levels"]),
         "PeriodReport": obj({
             "from": STR, "to": STR, "months": INT, "area": {}, "received": INT,

@@ -20,9 +20,10 @@ from casework.lifecycle.actions import perform
 from casework.lifecycle.intake import receive
 from casework.people.access import Actor, allowed_actions
 from casework.people.users import actor_of, add_user
+from casework.scheduling.deadlines import SHANGHAI
 from casework.scheduling.scan import scan
 from casework.storage.db import reading, utcnow, writing
-from casework.storage.models import Case, User
+from casework.storage.models import Case, ProtectionMeasure, User
 from casework.vocabulary import CATEGORIES
 
 COUNTY = ("450330", "平乐县")
@@ -135,15 +136,25 @@ FIELDS = {"note": "已与当事人电话沟通", "reason": "需要进一步核�
           "agency": "legal_aid", "satisfaction": "satisfied", "days": 3}
 # How likely each offered action is taken at each step; the rest of the time the case stays.
 PREFERENCE = {"accept": 6, "resolve": 4, "escalate": 2, "refer": 1, "close": 3, "wait": 1,
-              "resume": 3, "extend": 1, "note": 1, "assign": 2, "return": 0.3, "reopen": 0.1}
+              "resume": 3, "extend": 1, "note": 1, "assign": 2, "return": 0.3, "reopen": 0.1,
+              "assess": 2, "measure": 2}
+# A measure's next stage in the demo, after its current one (the first stages start one).
+NEXT_STAGE = {"applied": ("granted", "granted", "rejected"), "granted": ("extended",),
+              "placed": ("left",)}
+FIRST_STAGES = (("protection_order", "applied", "court", "平乐县人民法院"),
+                ("warning_letter", "issued", "authority", "平乐县公安局平乐派出所"),
+                ("shelter", "placed", "place", "县救助管理站"),
+                ("mandatory_report", "reported", "authority", "大李村村民委员会"))
 
 
 def _act(cw, actors, number, when, rng: random.Random) -> None:
     """One action of the kind its users would take, chosen among what they are offered."""
     with reading(cw.engine) as session:
         case = session.execute(select(Case).where(Case.number == number)).scalar_one()
+    # Danger assessments and protective measures belong to domestic-violence cases.
     offered = [(actor, action) for actor in actors
-               for action in allowed_actions(cw.workflow, actor, case)]
+               for action in allowed_actions(cw.workflow, actor, case)
+               if case.category == "domestic_violence" or action not in ("assess", "measure")]
     if not offered:
         return
     actor, action = rng.choices(offered, weights=[PREFERENCE.get(a, 1) for _, a in offered])[0]
@@ -151,6 +162,32 @@ def _act(cw, actors, number, when, rng: random.Random) -> None:
             "target_level": rng.choice(["village_congress", "township_federation"]),
             "satisfaction": rng.choices(["satisfied", "basically_satisfied", "unsatisfied"],
                                         weights=[7, 2, 1])[0]}
+    if action == "assess":
+        body["answers"] = {q.id: rng.random() < 0.1 for q in cw.workflow.risk.questions}
+    elif action == "measure":
+        body.update(_measure(cw, case, when, rng))
     # A refusal (say, an extension already used) just means the cadre does something else.
     with suppress(CaseworkError):
         perform(cw, actor, number, body, now=when)
+
+
+def _measure(cw, case: Case, when: datetime, rng: random.Random) -> dict:
+    """The next stage of one of the case's measures, or a new measure."""
+    with reading(cw.engine) as session:
+        measures = session.execute(select(ProtectionMeasure).where(
+            ProtectionMeasure.case_id == case.id)).scalars().all()
+    on = when.astimezone(SHANGHAI).date()
+    movable = [m for m in measures if m.stage in NEXT_STAGE]
+    if movable and rng.random() < 0.7:
+        measure = rng.choice(movable)
+        stage = rng.choice(NEXT_STAGE[measure.stage])
+        body = {"measure": measure.measure, "stage": stage, "measure_id": measure.measure_id}
+        if stage == "granted":
+            return {**body, "on": on.isoformat(),
+                    "valid_until": (on + timedelta(days=rng.choice((30, 90, 180)))).isoformat()}
+        if stage == "extended":
+            return {**body, "valid_until": (measure.ends_at.astimezone(SHANGHAI).date()
+                                            + timedelta(days=60)).isoformat()}
+        return {**body, "on": on.isoformat()}
+    kind, stage, field, value = rng.choice(FIRST_STAGES)
+    return {"measure": kind, "stage": stage, "on": on.isoformat(), field: value}

@@ -56,6 +56,8 @@ class CaseRow:
     last_event_at: datetime
     last_hash: str | None
     version: int
+    risk_level: str | None
+    risk_assessed_at: datetime | None
 
 
 CASE_COLUMNS = tuple(CaseRow.__dataclass_fields__)

@@ -13,6 +13,9 @@ from casework.errors import Forbidden, IllegalTransition, Invalid, NotFound, Sta
 from casework.lifecycle._driver import CaseRow, DriverTransaction
 from casework.lifecycle.cases import visible_case, whole_number
 from casework.lifecycle.events import append, append_row, current_deadline, event_values
+from casework.lifecycle.measure_rules import BODY_FIELDS as MEASURE_FIELDS
+from casework.lifecycle.measures import measure_events, planned_measure, write_rows
+from casework.lifecycle.risk import assessed_deadline, assessment
 from casework.lifecycle.schemas import CONTROL
 from casework.notify import notify_event
 from casework.notify.queue import NOTIFYING, channels
@@ -24,7 +27,7 @@ from casework.storage.models import Case, Event
 from casework.workflow import Workflow
 
 FIELDS = ("note", "outcome", "agency", "target_level", "reason", "days", "satisfaction")
-BODY_KEYS = {"action", "version", *FIELDS}
+BODY_KEYS = {"action", "version", "answers", *MEASURE_FIELDS, *FIELDS}
 MAX_EXTENSION_DAYS = 30  # a month of working days; longer than that is a new plan, not a delay
 
 
@@ -48,9 +51,10 @@ def perform(cw: Casework, actor: Actor, number: str, body: object, *,
     if isinstance(version, bool) or not isinstance(version, int):
         raise Invalid({"version": "required: the version of the case you are looking at"})
     now = now or utcnow()
-    if action in NOTIFYING and channels(cw):
+    if (action in NOTIFYING and channels(cw)) or action == "measure":
         # The outbox rows are staged on the session and written when it commits (casework.notify),
-        # so an action that tells someone goes through a Session.
+        # so an action that tells someone goes through a Session; so does a measure, which reads
+        # the case's earlier measures and writes its protection_measures row.
         with writing(cw.engine) as session:
             case = visible_case(cw, session, actor, number)
             _check_version(cw, actor, case, version)
@@ -86,13 +90,19 @@ def _check_version(cw: Casework, actor: Actor, case: Case | CaseRow, version: in
 def apply_action(cw, session, actor: Actor, case: Case, action: str, body: dict, *,
                  now: datetime) -> Case:
     """Check and record ``action`` on a loaded, visible case (also used by the scheduler)."""
+    if action == "measure":
+        earlier = measure_events(session, case.id)
+        event = append(session, case, Event(**planned_event(
+            cw, actor, case, action, body, now=now, measures=earlier)))
+        write_rows(session, case.id, [*earlier, event], {event.data["measure_id"]})
+        return case
     event = append(session, case, Event(**planned_event(cw, actor, case, action, body, now=now)))
     notify_event(cw, session, case, event, now=now)  # escalate, assign: in this transaction
     return case
 
 
 def planned_event(cw, actor: Actor, case: Case | CaseRow, action: str, body: dict, *,
-                  now: datetime) -> dict:
+                  now: datetime, measures: list | None = None) -> dict:
     """The checks of ``action`` on a visible case in their fixed order, then the column values
     of the event it makes (``events.event_values``); nothing is written."""
     workflow = cw.workflow
@@ -109,6 +119,17 @@ def planned_event(cw, actor: Actor, case: Case | CaseRow, action: str, body: dic
             "the deadline was already extended once at this level",
             allowed_actions=allowed_actions(workflow, actor, case), version=case.version)
     fields = _fields(lookups, spec.needs, body)
+    if action in ("assess", "measure"):
+        if action == "assess":
+            data = assessment(cw, case, body.get("answers"))
+            due_at, warn_at = assessed_deadline(cw, case, data)
+        else:
+            data = planned_measure(case, body, measures or [], now=now,
+                                   allowed=allowed_actions(workflow, actor, case))
+            due_at, warn_at = case.due_at, case.warn_at
+        return event_values(case, action=action, actor=actor, at=now, to_level=case.level,
+                            to_status=case.status, due_at=due_at, warn_at=warn_at,
+                            note=fields.get("note", ""), data=data)
     to_level, to_status = lookups.next_state(case.level, case.status, action,
                                              fields.get("target_level"), case.version)
     due_at, warn_at = _deadline(cw, case, action, to_level, fields, now)

@@ -34,7 +34,7 @@ from sqlalchemy import Engine, select
 
 from casework.errors import NotFound
 from casework.lifecycle.chain import FIELDS, canonical, digest
-from casework.lifecycle.projection import PROJECTED, project_row
+from casework.lifecycle.projection import PROJECTED, START, project_row
 from casework.storage.models import Case, Event
 
 CASES = Case.__table__
@@ -42,8 +42,6 @@ EVENTS = Event.__table__
 BATCH = 2000
 # How many other seqs an event that fails its hash is tried under (to tell a swap from an edit).
 TRIED_SEQS = 64
-START = {"warning": False, "overdue": False, "extended": False, "waiting_since": None,
-         "concluded_at": None}
 
 
 @dataclass(frozen=True)

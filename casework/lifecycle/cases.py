@@ -16,6 +16,7 @@ from casework.bootstrap import Casework
 from casework.errors import Invalid, NotFound
 from casework.lifecycle.events import append, current_deadline, new_event
 from casework.lifecycle.intake import case_by_number
+from casework.lifecycle.measures import measures_json
 from casework.lifecycle.schemas import normalize_phone
 from casework.people.access import (
     Actor,
@@ -29,6 +30,7 @@ from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import Case, Event, Petitioner
 from casework.vocabulary import CATEGORIES
+from casework.workflow.risk import LEVELS as RISK_LEVELS
 
 MAX_PER_PAGE = 200
 DIGITS = re.compile(r"[0-9]{1,12}")
@@ -83,6 +85,7 @@ def case_json(case: Case, petitioner: PetitionerData) -> dict:
         "received_at": iso(case.received_at), "entered_level_at": iso(case.entered_level_at),
         "due_at": iso(case.due_at), "warn_at": iso(case.warn_at), "overdue": case.overdue,
         "warning": case.warning, "version": case.version,
+        "risk_level": case.risk_level, "risk_assessed_at": iso(case.risk_assessed_at),
     }
 
 
@@ -106,6 +109,7 @@ class CaseFilters:
     q: str | None = None
     received_from: date | None = None
     received_to: date | None = None
+    risk: str | None = None  # low, medium, high; "none" for the cases never assessed
     page: int = 1
     per_page: int = 50
     # Set by code, not by the query string: the worklist's open statuses and its unit's levels.
@@ -117,7 +121,7 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
     """Query-string filters, checked; Invalid names each bad one."""
     errors: dict[str, str] = {}
     out = CaseFilters()
-    for name in ("level", "status", "area", "category", "q"):
+    for name in ("level", "status", "area", "category", "q", "risk"):
         value = (args.get(name) or "").strip()
         if value:
             setattr(out, name, value)
@@ -127,6 +131,8 @@ def parse_filters(cw: Casework, args: dict[str, str]) -> CaseFilters:
         errors["status"] = "no such status"
     if out.category and out.category not in CATEGORIES:
         errors["category"] = "no such category"
+    if out.risk and out.risk not in (*RISK_LEVELS, "none"):
+        errors["risk"] = "one of: low, medium, high, none"
     if out.area and not DIGITS.fullmatch(out.area):
         errors["area"] = "an area code of digits"
     if out.q and len(out.q) > 100:
@@ -186,6 +192,9 @@ def _where(cw: Casework, actor: Actor, f: CaseFilters) -> ColumnElement[bool]:
         conditions.append(inside_area(f.area, by_county=not by_status))
     if f.category:
         conditions.append(Case.category == f.category)
+    if f.risk:
+        conditions.append(Case.risk_level.is_(None) if f.risk == "none"
+                          else Case.risk_level == f.risk)
     if f.received_from:
         conditions.append(Case.received_at >= _local_midnight(f.received_from))
     if f.received_to:
@@ -254,6 +263,7 @@ def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
             select(Event).where(Event.case_id == case.id).order_by(Event.seq)).scalars().all()
         body = case_json(case, open_petitioner(cw.keyring, petitioner))
         body["events"] = [event_json(e) for e in events]
+        body["measures"] = measures_json(events)
         body["allowed_actions"] = allowed_actions(cw.workflow, actor, case)
         return body
 

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
 from casework.errors import Forbidden, Invalid
-from casework.lifecycle.events import append, insert_first, new_event
+from casework.lifecycle.events import append, current_deadline, insert_first, new_event
+from casework.lifecycle.risk import assessed_deadline, assessment
 from casework.lifecycle.schemas import CaseCreate, parse
 from casework.notify import notify_event
 from casework.people.access import SYSTEM, Actor, require_case_reader
 from casework.privacy.petitioners import PetitionerData, new_petitioner
 from casework.reporting.closed_months import refuse_if_closed
-from casework.scheduling.deadlines import SHANGHAI
+from casework.scheduling.deadlines import SHANGHAI, Deadline
 from casework.scheduling.timing import level_deadline
 from casework.storage.db import utcnow, writing
 from casework.storage.models import Area, Case, CaseNumberSequence
@@ -72,6 +73,16 @@ def receive_validated(
         data={"channel": data.channel},
     ))
     notify_event(cw, session, case, first, now=now)  # told at commit if still pending there
+    if data.risk_answers is not None:
+        # Assessed during the call: recorded as the case's own assess event, right after its
+        # intake, so a high risk makes the first deadline an urgent one.
+        assessed = assessment(cw, case, data.risk_answers, field="risk_answers")
+        due_at, warn_at = assessed_deadline(cw, case, assessed)
+        append(session, case, new_event(
+            case, action="assess", actor=actor, at=received_at, to_level=level,
+            to_status=to_status, deadline=Deadline(due_at=due_at, warn_at=warn_at or due_at)
+            if due_at else None, data=assessed))
+        deadline = current_deadline(case)
     if data.resolve_now:
         append(session, case, new_event(
             case, action="resolve", actor=actor, at=received_at, to_level=level,

@@ -15,7 +15,7 @@ from casework.storage.models import Case, Event
 # The columns of a case that its events decide.
 PROJECTED = ("level", "status", "entered_level_at", "due_at", "warn_at", "warning", "overdue",
              "extended", "waiting_since", "concluded_at", "last_event_seq", "last_event_at",
-             "version")
+             "version", "risk_level", "risk_assessed_at")
 CONCLUDING = ("resolve", "refer")
 
 
@@ -26,7 +26,10 @@ READ = ("action", "seq", "from_level", "to_level", "to_status", "at", "due_at", 
 def project(state: dict[str, Any], event: Event) -> dict[str, Any]:
     """The case's projected columns after ``event`` (an Event or any object with its
     attributes)."""
-    return project_row(state, {name: getattr(event, name) for name in READ})
+    values = {name: getattr(event, name) for name in READ}
+    # The reports replay from a few columns with no data: nothing they count is decided by it.
+    values["data"] = getattr(event, "data", None)
+    return project_row(state, values)
 
 
 def project_row(state: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,6 +61,13 @@ def assignments(event: Mapping[str, Any]) -> dict[str, Any]:
             new["extended"] = True
     elif action == "wait":
         new["waiting_since"] = at
+    elif action == "assess":
+        # The latest assessment wins; a high one may have made a normal case urgent, its
+        # deadline moved with it (the event's due_at already says so).
+        data = event.get("data") or {}
+        new.update(risk_level=data.get("level"), risk_assessed_at=at)
+        if "urgency" in data:
+            new["urgency"] = data["urgency"]
     if action in CONCLUDING:
         new["concluded_at"] = at
     elif action == "reopen":
@@ -65,10 +75,14 @@ def assignments(event: Mapping[str, Any]) -> dict[str, Any]:
     return new
 
 
+# The projected columns before a case's first event that its first event does not set.
+START = {"warning": False, "overdue": False, "extended": False, "waiting_since": None,
+         "concluded_at": None, "risk_level": None, "risk_assessed_at": None}
+
+
 def replay(events: list[Event]) -> dict[str, Any]:
     """The projected columns after all ``events`` (in order), from nothing."""
-    state: dict[str, Any] = {"warning": False, "overdue": False, "extended": False,
-                             "waiting_since": None, "concluded_at": None}
+    state: dict[str, Any] = dict(START)
     for event in sorted(events, key=lambda e: e.seq):
         state = project(state, event)
     return state

@@ -89,6 +89,8 @@ class CaseCreate(Strict):
     received_at: datetime | None = None
     start_level: str | None = None
     resolve_now: ResolveNow | None = None
+    # A danger assessment made during the call: {question id: true/false} (risk.py checks it).
+    risk_answers: dict[str, object] | None = None
 
     _summary = field_validator("summary")(lambda cls, v: _text(v))
 

@@ -25,6 +25,9 @@ HEADLINES = {
     "assign": "案件已交办至{level}，请及时受理",
     "warn": "案件在{level}即将到期，请抓紧办理",
     "overdue": "案件在{level}已逾期，请尽快办理",
+    # The protection order's clocks (反家庭暴力法 art. 28, 30): the unit follows up with the court.
+    "measure_overdue": "人身安全保护令申请已超过法定期限尚未裁定，请与法院联系",
+    "order_expiring": "人身安全保护令7日内到期，如需要请协助申请延长",
 }
 FOOTER = ("本消息由维权案件系统自动发送，请勿回复。为保护当事人，消息不含当事人信息，"
           "请登录系统查看案件。")

@@ -26,7 +26,8 @@ from casework.people.access import unit_code
 from casework.storage.models import Case, Event, Notification, User
 
 # A case arrives at a unit (intake, escalate, assign) or its deadline nears or passes.
-NOTIFYING = ("intake", "escalate", "assign", "warn", "overdue")
+NOTIFYING = ("intake", "escalate", "assign", "warn", "overdue", "measure_overdue",
+             "order_expiring")
 ROBOT = "robot"  # the recipient of webhook rows: the URL (and its key) stays in the environment
 _STAGED = "casework.notify.staged"
 KEY_LENGTH = 320  # the column's size

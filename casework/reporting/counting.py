@@ -19,6 +19,7 @@ from casework.lifecycle.projection import CONCLUDING
 from casework.people.access import code_range
 from casework.reporting.month_end import count_open_at_end, states_at
 from casework.reporting.months import Window
+from casework.reporting.protection import count_protection
 from casework.storage.models import Area, Case, Event
 from casework.workflow import Workflow
 
@@ -43,6 +44,9 @@ def tally_month(session: Session, workflow: Workflow, window: Window, area: str 
                           width)
     _count_received(session, workflow, tally, window, area, width)
     _count_outcomes(session, workflow, tally, window, area, width)
+    # Danger assessments and protective measures: counts like the others, so a period sums them.
+    for code, counts in count_protection(session, window.start, window.cut, area, width).items():
+        tally[code].update(counts)
     return tally
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+from casework.reporting.protection import protection_figures
 from casework.vocabulary import CATEGORIES
 from casework.workflow import Workflow
 
@@ -87,4 +88,7 @@ def assemble(workflow: Workflow, total: Mapping[str, int], parts: Mapping[str, M
         "by_category": {cat: {"received": total[f"category.{cat}.received"],
                               "concluded": total[f"category.{cat}.concluded"]}
                         for cat in CATEGORIES},
+        "protection": protection_figures(total),
+        "protection_by_area": {code: protection_figures(Counter(parts.get(code, {})))
+                               for code in children},
     }

@@ -35,7 +35,19 @@ LABELS = {
     "resolution_rate": Names("化解率", "Resolution rate"),
     "by_level": Names("各层级办理情况", "By level"), "by_area": Names("分地区", "By area"),
     "trend": Names("近12个月趋势", "12-month trend"),
+    "protection": Names("反家暴保护措施", "Domestic-violence protection"),
+    "figure": Names("项目", "Figure"), "count": Names("数量", "Count"),
+    "assessed": Names("危险性评估", "Danger assessments"),
+    "high_risk": Names("其中高危", "of them high risk"),
+    "orders_applied": Names("保护令申请", "Protection orders applied for"),
+    "orders_granted": Names("保护令签发", "Protection orders granted"),
+    "orders_rejected": Names("保护令驳回", "Protection orders rejected"),
+    "warning_letters": Names("告诫书", "Warning letters"),
+    "shelter_placements": Names("临时庇护", "Shelter placements"),
+    "mandatory_reports": Names("强制报告", "Mandatory reports"),
 }
+PROTECTION = ("assessed", "high_risk", "orders_applied", "orders_granted", "orders_rejected",
+              "warning_letters", "shelter_placements", "mandatory_reports")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -147,6 +159,9 @@ def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
                         *(label(k, locale) for k in HEADLINE[:3])],
                        [[row["name"], sub, row["received"], row["concluded"],
                          row["handling_rate"]] for sub, row in report["by_area"].items()])
+    lines += ["", label("protection", locale)]
+    lines += _grid([label("figure", locale), label("count", locale)],
+                   [[label(k, locale), report["protection"][k]] for k in PROTECTION])
     lines += ["", label("by_month" if is_period(report) else "trend", locale)]
     lines += _grid([label("month", locale), *(label(k, locale) for k in HEADLINE[:3])],
                    [[p["month"], p["received"], p["concluded"], p["handling_rate"]]
@@ -157,10 +172,12 @@ def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
 # -- CSV --------------------------------------------------------------------------------------
 def csv_header(workflow: Workflow) -> list[str]:
     return ["area_code", "area_name", "received", "concluded", "handling_rate",
-            *(f"{level.id}_{f}" for level in workflow.handling_levels() for f in LEVEL_FIELDS)]
+            *(f"{level.id}_{f}" for level in workflow.handling_levels() for f in LEVEL_FIELDS),
+            *(f"protection_{k}" for k in PROTECTION)]
 
 
-def _csv_row(code: str, name: str, figures: dict, workflow: Workflow) -> list:
+def _csv_row(code: str, name: str, figures: dict, workflow: Workflow,
+             protection: dict) -> list:
     def plain(value):
         if isinstance(value, float):
             return f"{value:.4f}"  # a fraction from 0 to 1, as in the JSON
@@ -169,7 +186,8 @@ def _csv_row(code: str, name: str, figures: dict, workflow: Workflow) -> list:
     levels = [figures["levels"][level.id] for level in workflow.handling_levels()]
     return [plain(v) for v in (
         code, name, figures["received"], figures["concluded"], figures["handling_rate"],
-        *(level[f] for level in levels for f in LEVEL_FIELDS))]
+        *(level[f] for level in levels for f in LEVEL_FIELDS),
+        *(protection[k] for k in PROTECTION))]
 
 
 def to_csv(report: dict, workflow: Workflow) -> str:
@@ -180,9 +198,10 @@ def to_csv(report: dict, workflow: Workflow) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(csv_header(workflow))
     code, name = place_of(report, "zh_CN")
-    writer.writerow(_csv_row(code, name, report, workflow))
+    writer.writerow(_csv_row(code, name, report, workflow, report["protection"]))
     for sub, figures in report["by_area"].items():
-        writer.writerow(_csv_row(sub, figures["name"], figures, workflow))
+        writer.writerow(_csv_row(sub, figures["name"], figures, workflow,
+                                 report["protection_by_area"][sub]))
     return "\ufeff" + out.getvalue()
 
 

@@ -9,6 +9,7 @@ import io
 from casework.reporting.report_files import (
     HEADLINE,
     LEVEL_FIELDS,
+    PROTECTION,
     guard_formula,
     is_period,
     label,
@@ -20,8 +21,8 @@ from casework.reporting.report_files import (
 )
 from casework.workflow import Workflow
 
-SHEETS = ("Summary", "By area", "Trend")
-PERIOD_SHEETS = ("Summary", "By area", "By month")
+SHEETS = ("Summary", "By area", "Trend", "Protection")
+PERIOD_SHEETS = ("Summary", "By area", "By month", "Protection")
 PERCENT = "0.0%"
 
 
@@ -34,6 +35,7 @@ def workbook(report: dict, workflow: Workflow, locale: str) -> bytes:
     book.active.title = names[0]
     _area_sheet(book.create_sheet(names[1]), report, workflow, locale)
     _trend_sheet(book.create_sheet(names[2]), report, locale)
+    _protection_sheet(book.create_sheet(names[3]), report, locale)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -123,3 +125,19 @@ def _trend_sheet(sheet, report: dict, locale: str) -> None:
                    titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=last))
     sheet.add_chart(chart, "F2")
+
+
+def _protection_sheet(sheet, report: dict, locale: str) -> None:
+    """The area's protection figures, then each sub-area's, one column a figure."""
+    _put(sheet, 1, [label("protection", locale)], bold=True)
+    _put(sheet, 2, [label("area_name", locale), label("area_code", locale),
+                    *(label(k, locale) for k in PROTECTION)], bold=True)
+    code, name = place_of(report, locale)
+    _put(sheet, 3, [name, code, *(report["protection"][k] for k in PROTECTION)], bold=True)
+    for offset, (sub, figures) in enumerate(report["by_area"].items(), start=4):
+        _put(sheet, offset, [figures["name"], sub,
+                             *(report["protection_by_area"][sub][k] for k in PROTECTION)])
+    sheet.column_dimensions["A"].width = 16
+    last = 3 + len(report["by_area"])
+    _bar_chart(sheet, label("protection", locale), 3, last,
+               list(range(3, 3 + len(PROTECTION))), f"A{last + 3}")

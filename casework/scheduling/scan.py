@@ -20,6 +20,7 @@ from casework.lifecycle.actions import apply_action
 from casework.lifecycle.events import append, current_deadline, new_event
 from casework.notify import notify_event
 from casework.people.access import Actor
+from casework.scheduling.measure_scan import scan_measures
 from casework.storage.db import reading, writing
 from casework.storage.models import SCAN_CONDITIONS, Case
 
@@ -32,6 +33,8 @@ class ScanResult:
     warned: int = 0
     overdue: int = 0
     escalated: int = 0
+    measure_overdue: int = 0
+    order_expiring: int = 0
     failed: list[str] = field(default_factory=list)
 
 
@@ -63,6 +66,9 @@ def scan(cw: Casework, now: datetime) -> ScanResult:
             after = tuple(rows[-1])
             for _deadline, case_id in rows:
                 _flag_one(cw, case_id, flag, now, result)
+    # The protection orders' clocks, once per scan (measure_scan.py).
+    for kind, count in scan_measures(cw, now).items():
+        setattr(result, kind, count)
     if result.warned or result.overdue or result.failed:
         log.info("scan at %s: %d warned, %d overdue, %d escalated, %d failed", now.isoformat(),
                  result.warned, result.overdue, result.escalated, len(result.failed))

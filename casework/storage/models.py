@@ -150,6 +150,32 @@ class Case(SQLModel, table=True):
     version: int = 1
     # The hash of the last event (casework/lifecycle/chain.py): the next event chains to it unread.
     last_hash: str | None = Field(default=None, max_length=64)
+    # The latest danger assessment (casework/lifecycle/risk.py): low, medium, high; null when
+    # never assessed.  Projected from the assess events like the columns above.
+    risk_level: str | None = Field(default=None, max_length=8)
+    risk_assessed_at: datetime | None = _time(default=None)
+
+
+class ProtectionMeasure(SQLModel, table=True):
+    """One protective measure of a case (warning letter, protection order, shelter, mandatory
+    report) as its measure events leave it: a projection, rewritten with each of its events in
+    their transaction (casework/lifecycle/measures.py), so the scheduler finds an undecided
+    application or an ending order through an index instead of reading events.  ``measure_id``
+    is the seq of the event that started it."""
+
+    __tablename__ = "protection_measures"
+    case_id: int = Field(primary_key=True, foreign_key="cases.id")
+    measure_id: int = Field(primary_key=True)
+    measure: str = Field(max_length=32)
+    stage: str = Field(max_length=32)
+    # An application the court has not decided yet: when its 72 (24) hours run out.
+    decide_by: datetime | None = _time(default=None, index=True)
+    # A granted order: seven days before it ends (order_expiring), and its end.
+    expiring_at: datetime | None = _time(default=None, index=True)
+    ends_at: datetime | None = _time(default=None)
+    overdue_recorded: bool = False
+    expiring_recorded: bool = False
+    last_seq: int
 
 
 class Event(SQLModel, table=True):
@@ -276,7 +302,8 @@ class ClosedFigure(SQLModel, table=True):
     its county and the whole (``area_code`` '').  A report then reads its area's rows and its
     sub-areas' rows by primary key: no scan, no JSON parsing.  Names: ``received``,
     ``concluded``, ``on_time.met``/``on_time.of``, ``satisfied``/``closes``,
-    ``level.LEVEL.FIELD``, ``category.CATEGORY.received|concluded``."""
+    ``level.LEVEL.FIELD``, ``category.CATEGORY.received|concluded``, ``protection.FIGURE``
+    (casework/reporting/protection.py)."""
 
     __tablename__ = "closed_figures"
     month: str = Field(primary_key=True, max_length=7, foreign_key="closed_months.month")

@@ -79,4 +79,9 @@ def describe(workflow: Workflow) -> dict:
                       "start_level": workflow.emergency_start_level},
         "choices": {key: list(values) for key, values in workflow.choices.items()},
         "reports": {"closing_day": workflow.closing_day},
+        "risk": None if workflow.risk is None else {
+            "levels": {"medium": workflow.risk.medium, "high": workflow.risk.high},
+            "questions": [{"id": q.id, "text": {"zh": q.text.zh, "en": q.text.en},
+                           "weight": q.weight, "lethal": q.lethal}
+                          for q in workflow.risk.questions]},
     }

@@ -24,13 +24,15 @@ from casework.workflow.model import (
     Status,
     Workflow,
 )
+from casework.workflow.risk import read_risk
 
 TOP_KEYS = {"name", "levels", "statuses", "urgency", "warn_fraction", "calendar", "roles",
-            "intake", "choices", "actions", "quiet_hours", "reports"}
+            "intake", "choices", "actions", "quiet_hours", "reports", "risk"}
 REPORT_KEYS = {"closing_day"}
 # Days every month has: a closing day of 29-31 would skip February.
 CLOSING_DAYS = range(1, 29)
-FIELDS = {"note", "reason", "outcome", "agency", "target_level", "days", "satisfaction"}
+FIELDS = {"note", "reason", "outcome", "agency", "target_level", "days", "satisfaction",
+          "answers", "measure", "stage"}
 LEVEL_MOVES = {"same", "next", "previous", "target_level"}
 CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
@@ -181,7 +183,11 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
             "resolve_now_level", intake.get("resolve_now_level"), "resolved"),
         quiet_hours=_quiet_hours(read, doc),
         closing_day=_closing_day(read, doc),
+        risk=read_risk(read, doc),
     )
+    if "assess" in actions and workflow.risk is None:
+        raise read.fail("action 'assess' needs a 'risk' section with its questions",
+                        doc.line_of("actions"))
     _check_actions_have_sources(read, doc, workflow)
     _check_reachable(read, doc, workflow)
     return workflow

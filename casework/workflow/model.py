@@ -107,6 +107,7 @@ class Workflow:
     resolve_now_level: str
     quiet_hours: QuietHours | None = None
     closing_day: int = DEFAULT_CLOSING_DAY
+    risk: Any = None  # a risk.RiskScreen, or None when the file has no 'risk' section
     machine: Machine = field(init=False, repr=False)
     transitions: list[tuple[str, str, str]] = field(init=False, repr=False)
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("english")  # English texts, unless marked 
 def test_the_case_page_shows_only_the_buttons_this_user_may_press(as_user, new_case):
     number = new_case()["number"]
     assert buttons(text(as_user("village_a1").get(f"/cases/{number}"))) == {
-        "accept", "escalate", "extend", "note"}
+        "accept", "escalate", "extend", "note", "assess", "measure"}
     page = text(as_user("township_a").get(f"/cases/{number}"))
     assert buttons(page) == {"note"}  # anyone who sees a case may add a note, nothing more
     assert "accept" not in buttons(page)

@@ -106,7 +106,7 @@ def test_the_period_downloads_as_csv_and_as_excel_with_native_charts(client, as_
     answer = client.get(f"{API}?from=2026-01&to=2026-03&format=xlsx", headers=as_("leader"))
     assert answer.status_code == 200
     book = load_workbook(io.BytesIO(answer.data))
-    assert book.sheetnames == ["Summary", "By area", "By month"]
+    assert book.sheetnames == ["Summary", "By area", "By month", "Protection"]
     assert all(len(sheet._charts) == 1 for sheet in book.worksheets)
     summary = book["Summary"]
     assert [summary.cell(row=r, column=1).value for r in (1, 2)] == ["妇联维权案件报告", "期间"]

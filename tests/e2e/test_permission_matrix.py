@@ -23,6 +23,7 @@ from casework.lifecycle.cases import case_by_number
 from casework.lifecycle.intake import receive
 from casework.people.access import Actor
 from casework.people.users import create_token
+from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import Case, Event, Notification
 
@@ -38,7 +39,16 @@ SEATS = {"county": (COUNTY, OTHER_COUNTY), "township": (TOWN_A, TOWN_B),
          "village": (VILLAGE_A1, VILLAGE_A2), "any": (COUNTY, OTHER_COUNTY)}
 VALUES = {"note": "矩阵测试", "outcome": "advised", "agency": "police",
           "target_level": "township_federation", "reason": "矩阵测试", "days": 3,
-          "satisfaction": "satisfied"}
+          "satisfaction": "satisfied",
+          "answers": {question["id"]: False for question in SPEC["risk"]["questions"]},
+          "measure": "warning_letter", "stage": "issued"}
+
+
+def extra(action: str) -> dict:
+    """The fields an action takes beyond its ``needs``: a measure's stage fields."""
+    if action != "measure":
+        return {}
+    return {"on": utcnow().astimezone(SHANGHAI).date().isoformat(), "authority": "派出所"}
 # How a case reaches each status at its level, from pending (the system acts: no role check).
 PATHS = {"pending": [], "in_progress": ["accept"], "waiting": ["accept", "wait"],
          "resolved": ["accept", "resolve"], "referred": ["accept", "refer"],
@@ -128,7 +138,7 @@ def test_every_role_action_state_and_area(client, cw, people, record_property):
         for role, inside, action, want in cells:
             if want == 200:
                 continue
-            body = {"action": action, "version": version,
+            body = {"action": action, "version": version, **extra(action),
                     **{name: VALUES[name] for name in ACTIONS[action].get("needs", [])}}
             answer = client.post(f"/api/v1/cases/{shared}/actions", json=body,
                                  headers=users[role, inside][1])
@@ -140,7 +150,7 @@ def test_every_role_action_state_and_area(client, cw, people, record_property):
             if want != 200:
                 continue
             number = case_at(cw, operator, level, status)
-            body = {"action": action, "version": version,
+            body = {"action": action, "version": version, **extra(action),
                     **{name: VALUES[name] for name in ACTIONS[action].get("needs", [])}}
             answer = client.post(f"/api/v1/cases/{number}/actions", json=body,
                                  headers=users[role, inside][1])

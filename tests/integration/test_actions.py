@@ -115,7 +115,8 @@ def test_two_cadres_escalating_the_same_version_give_one_escalation(cw, people, 
 def test_an_illegal_action_is_refused_with_what_is_allowed(cw, people, case):
     with pytest.raises(IllegalTransition) as refused:
         act(cw, people["village_a1"], case, "resolve", T0, outcome="mediated", note="x")
-    assert refused.value.allowed_actions == ["accept", "escalate", "extend", "note"]
+    assert refused.value.allowed_actions == ["accept", "escalate", "extend", "assess", "measure",
+                                             "note"]
 
 
 def test_a_cadre_of_another_village_sees_nothing(cw, people, case):

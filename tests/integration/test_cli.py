@@ -180,7 +180,7 @@ def test_the_report_over_a_period_in_every_format_and_its_refusals(run, cw, coun
     assert run(*period, "--format", "csv").output.startswith("\ufeffarea_code,")
     out = tmp_path / "half-year.xlsx"
     assert run(*period, "--format", "xlsx", "--output", str(out)).exit_code == 0
-    assert load_workbook(out).sheetnames == ["Summary", "By area", "By month"]
+    assert load_workbook(out).sheetnames == ["Summary", "By area", "By month", "Protection"]
     for args, words in ((("--from", "2026-06", "--to", "2026-01"), "must not be after to"),
                         (("--from", "2016-01", "--to", "2026-06"), "longer than 10 years"),
                         (("--from", "2026-01", "--to", "2026-12"), "after the current month"),

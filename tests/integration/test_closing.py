@@ -104,6 +104,16 @@ def test_a_closed_months_report_is_read_from_its_figures_and_equals_the_computed
 
 
 @pytest.mark.parametrize("area", AREAS, ids=lambda a: a or "all")
+def test_a_closed_months_protection_figures_read_back_the_same(cw, people, monkeypatch, area):
+    test_reports.protection_march(cw, people)
+    computed = monthly_report(cw, month="2026-03", area=area, now=IN_APRIL)
+    assert area in (VILLAGE_A2, VILLAGE_B2) or any(computed["protection"].values())
+    close_month(cw, "2026-03", now=IN_APRIL)
+    monkeypatch.setattr(casework.reporting.reports, "tally_month", None)
+    assert monthly_report(cw, month="2026-03", area=area, now=IN_APRIL) == computed
+
+
+@pytest.mark.parametrize("area", AREAS, ids=lambda a: a or "all")
 def test_the_month_in_progress_takes_its_trends_closed_months_from_their_figures(
         cw, march, monkeypatch, area):
     computed = monthly_report(cw, month="2026-04", area=area, now=IN_APRIL, closed=False)

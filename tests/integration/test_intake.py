@@ -64,7 +64,7 @@ def test_a_consultation_resolved_on_the_spot_is_concluded_at_the_county(cw, peop
     assert (case.level, case.status, case.version) == ("county_center", "resolved", 2)
     detail = case_detail(cw, people["county_officer"], case.number)
     assert [e["action"] for e in detail["events"]] == ["intake", "resolve"]
-    assert detail["allowed_actions"] == ["close", "reopen", "note"]
+    assert detail["allowed_actions"] == ["close", "reopen", "measure", "note"]
 
 
 def test_a_chosen_start_level_is_honoured(cw, people):

@@ -48,7 +48,7 @@ from casework.lifecycle.intake import receive
 from casework.reporting.report_files import csv_header, guard_formula, to_csv, to_table, to_xlsx
 from casework.reporting.reports import monthly_report
 from casework.scheduling.deadlines import SHANGHAI
-from casework.storage.db import writing
+from casework.storage.db import reading, writing
 from casework.vocabulary import CATEGORIES
 
 
@@ -399,9 +399,10 @@ def test_an_area_named_like_a_formula_is_plain_text_in_the_csv(cw, county):
     assert (cell.value, cell.data_type) == ("'=1+1", "s")
 
 
-def test_the_workbook_has_summary_area_and_trend_sheets_with_native_charts(cw, march):
+def test_the_workbook_has_summary_area_trend_and_protection_sheets_with_native_charts(
+        cw, march):
     book = load_workbook(io.BytesIO(to_xlsx(report(cw), cw.workflow, "zh_CN")))
-    assert book.sheetnames == ["Summary", "By area", "Trend"]
+    assert book.sheetnames == ["Summary", "By area", "Trend", "Protection"]
     for sheet in book.worksheets:
         assert len(sheet._charts) == 1
     summary = book["Summary"]
@@ -435,3 +436,54 @@ def test_the_terminal_table_shows_rates_as_percentages_and_level_names(cw, march
     congress = next(line for line in en.splitlines() if line.startswith("Village women's"))
     assert congress.split() == ["Village", "women's", "congress", "1", "0", "0", "0", "0", "1",
                                 "1", "-"]  # c4, returned to the congress: a null rate
+
+
+def protection_march(cw, people) -> None:
+    """Two domestic-violence cases of March 2026 with assessments and every measure, and one
+    mandatory report on 1 April."""
+    lethal = {q.id: q.id == "weapon" for q in cw.workflow.risk.questions}
+    calm = {q.id: False for q in cw.workflow.risk.questions}
+    op = people["operator"]
+    a = intake(cw, op, bj(3, 2), VILLAGE_A1, "domestic_violence")
+    a = act(cw, op, a, "assess", bj(3, 2, 11), answers=lethal)
+    a = act(cw, op, a, "assess", bj(3, 3), answers=calm)
+    a = act(cw, op, a, "measure", bj(3, 3, 12), measure="protection_order", stage="applied",
+            on="2026-03-03", court="平乐县人民法院")
+    order = a.version
+    a = act(cw, op, a, "measure", bj(3, 4), measure="protection_order", stage="granted",
+            measure_id=order, on="2026-03-04", valid_until="2026-09-03")
+    b = intake(cw, op, bj(3, 5), VILLAGE_B1, "domestic_violence")
+    b = act(cw, op, b, "measure", bj(3, 5, 12), measure="protection_order", stage="applied",
+            on="2026-03-05", court="平乐县人民法院")
+    b = act(cw, op, b, "measure", bj(3, 6), measure="protection_order", stage="rejected",
+            measure_id=b.version, on="2026-03-06")
+    b = act(cw, op, b, "measure", bj(3, 6, 12), measure="warning_letter", stage="issued",
+            on="2026-03-06", authority="派出所")
+    b = act(cw, op, b, "measure", bj(3, 7), measure="shelter", stage="placed",
+            on="2026-03-07", place="县救助管理站")
+    b = act(cw, op, b, "measure", bj(3, 8), measure="shelter", stage="left",
+            measure_id=b.version, on="2026-03-08")
+    # April's events are April's.
+    act(cw, op, b, "measure", bj(4, 1), measure="mandatory_report", stage="reported",
+        on="2026-04-01", authority="村委会")
+
+
+def test_the_protection_figures_count_the_months_assessments_and_measures_per_area(
+        cw, people):
+    from casework.reporting.protection import protection_between
+
+    protection_march(cw, people)
+    march = report(cw)
+    assert march["protection"] == {
+        "assessed": 2, "high_risk": 1, "orders_applied": 2, "orders_granted": 1,
+        "orders_rejected": 1, "warning_letters": 1, "shelter_placements": 1,
+        "mandatory_reports": 0}
+    assert march["protection_by_area"][TOWN_A]["orders_granted"] == 1
+    assert march["protection_by_area"][TOWN_B]["shelter_placements"] == 1
+    assert report(cw, area=TOWN_B)["protection"]["assessed"] == 0
+    april = report(cw, month="2026-04")["protection"]
+    assert april["mandatory_reports"] == 1 and april["orders_applied"] == 0
+    with reading(cw.engine) as session:
+        assert protection_between(session, bj(3, 1), bj(5, 1), COUNTY) == {
+            k: march["protection"][k] + april[k] for k in april}
+    assert "protection_orders_granted" in to_csv(march, cw.workflow).splitlines()[0]

@@ -1,7 +1,9 @@
 """Random sequences of actions by random users (hypothesis stateful testing).
 
 Whatever happens, a case's row equals the replay of its events, its events are numbered without
-gaps, no action skips a level, and a refused action writes nothing.
+gaps, no action skips a level, and a refused action writes nothing.  Protective measures too:
+any sequence of measure stages is either refused whole (nothing written) or leaves a history in
+the order the law's stages allow, whose fold is the case's protection_measures rows.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from casework.imports.areas import add_area
 from casework.lifecycle.actions import perform
 from casework.lifecycle.chain import FIELDS, event_hash
 from casework.lifecycle.intake import receive
+from casework.lifecycle.measure_rules import MEASURES, add_months, fold, row_of
 from casework.lifecycle.projection import PROJECTED, projected_columns, replay
 from casework.people.access import allowed_actions
 from casework.people.users import actor_of, add_user
+from casework.scheduling.deadlines import SHANGHAI
 from casework.scheduling.scan import scan
 from casework.storage.db import make_engine, reading, writing
-from casework.storage.models import Case, Event
+from casework.storage.models import Case, Event, ProtectionMeasure
 from casework.storage.schema import upgrade
 
 ROLES = [("hotline_operator", COUNTY), ("county_officer", COUNTY),
@@ -145,8 +149,78 @@ class CaseChain(RuleBasedStateMachine):
         body = {"action": action, "version": case.version, "note": "n", "reason": "r",
                 "outcome": "mediated", "agency": "court", "satisfaction": "unsatisfied",
                 "target_level": data.draw(st.sampled_from(targets)), "days": 3}
+        if action == "assess":
+            body["answers"] = {q.id: data.draw(st.booleans())
+                               for q in self.cw.workflow.risk.questions}
+        elif action == "measure":
+            body.update(measure="warning_letter", stage="issued", authority="派出所",
+                        on=self.now.astimezone(SHANGHAI).date().isoformat())
         perform(self.cw, self.people[who], number, body, now=self.now)
         note_statistic(f"{action} done")
+
+    def measure_rows(self) -> list[tuple]:
+        with reading(self.cw.engine) as session:
+            return [tuple(row) for row in session.execute(
+                select(*ProtectionMeasure.__table__.columns).order_by(
+                    ProtectionMeasure.case_id, ProtectionMeasure.measure_id))]
+
+    @rule(number=cases, who=st.sampled_from([0, 0, 1, 3, 2, 4]),
+          kind=st.sampled_from(list(MEASURES)), data=st.data(),
+          pick=st.integers(0, 3), days_back=st.integers(-1, 5), months=st.integers(0, 7),
+          wrong_field=st.sampled_from([False] * 5 + [True]),
+          stale=st.sampled_from([False] * 5 + [True]), hours=st.integers(0, 80))
+    def measure_stage(self, number, who, kind, data, pick, days_back, months, wrong_field,
+                      stale, hours):
+        """A stage of a measure, often out of order or with bad dates: recorded whole or
+        refused whole."""
+        stage = data.draw(st.sampled_from([*MEASURES[kind], "issued", "granted"]))
+        self.now += timedelta(hours=hours)
+        with reading(self.cw.engine) as session:
+            case = session.execute(select(Case).where(Case.number == number)).scalar_one()
+            ids = list(session.execute(select(ProtectionMeasure.measure_id).where(
+                ProtectionMeasure.case_id == case.id)).scalars())
+        on = self.now.astimezone(SHANGHAI).date() - timedelta(days=days_back)
+        body = {"action": "measure", "version": case.version - 1 if stale else case.version,
+                "measure": kind, "stage": stage}
+        if pick < len(ids):
+            body["measure_id"] = ids[pick]
+        elif pick == len(ids) + 1:
+            body["measure_id"] = 9999
+        spec = MEASURES[kind].get(stage)
+        fields = {"on": on.isoformat(), "court": "法院", "authority": "派出所",
+                  "place": "救助站", "valid_until": add_months(on, months).isoformat()}
+        for name in (spec.fields if spec else ("on",)):
+            body[name] = fields[name]
+        if wrong_field:
+            body["place" if "place" not in body else "court"] = "多余"
+        before = (len(self.events()), self.measure_rows())
+        try:
+            perform(self.cw, self.people[who], number, body, now=self.now)
+            note_statistic(f"measure {kind} {stage} done")
+        except CaseworkError as refused:
+            note_statistic(f"measure refused: {refused.code}")
+            assert (len(self.events()), self.measure_rows()) == before, \
+                "a refused measure wrote something"
+
+    @invariant()
+    def measures_are_the_fold_of_their_events_in_lawful_order(self):
+        by_case: dict[int, list[Event]] = {}
+        for event in self.events():
+            by_case.setdefault(event.case_id, []).append(event)
+        folded = sorted(tuple(row_of(case_id, m).values())
+                        for case_id, own in by_case.items() for m in fold(own).values())
+        columns = [c.name for c in ProtectionMeasure.__table__.columns]
+        assert list(row_of(0, {"id": 0, "measure": "", "stage": "", "decide_by": None,
+                               "expiring_at": None, "ends_at": None, "overdue_recorded": False,
+                               "expiring_recorded": False, "last_seq": 0})) == columns
+        assert folded == sorted(self.measure_rows())
+        for own in by_case.values():
+            for measure in fold(own).values():
+                stages = [h["stage"] for h in measure["history"] if h["action"] == "measure"]
+                rules = MEASURES[measure["measure"]]
+                assert rules[stages[0]].after == ()
+                for before, after in zip(stages, stages[1:], strict=False):
+                    assert before in rules[after].after, stages
 
     @invariant()
     def rows_are_the_replay_of_their_events(self):

@@ -5,6 +5,8 @@ went wrong (the case changed meanwhile, the action is no longer possible, a fiel
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -12,11 +14,16 @@ from flask_login import login_required
 from casework.errors import Forbidden, IllegalTransition, Invalid, StaleVersion
 from casework.imports.areas import names_of
 from casework.lifecycle import actions, cases
+from casework.lifecycle.measure_rules import BODY_FIELDS as MEASURE_FIELDS
+from casework.scheduling.deadlines import SHANGHAI
 from webui.cases import bp
 from webui.cases.labels import action_name
+from webui.cases.measure_forms import measure_forms
 from webui.context import actor, casework
 
 CHOICE_FIELDS = ("outcome", "agency", "satisfaction", "target_level")
+# Actions with their own sections of the page (danger assessment, protective measures).
+SPECIAL = ("assess", "measure")
 
 
 @bp.get("/cases/<number>")
@@ -35,6 +42,16 @@ def act(number: str):
     body: dict = {"action": action, "version": cases.whole_number(version, 9)}
     body.update({name: form[name] for name in actions.FIELDS if form.get(name)})
     typed = {name: form[name] for name in actions.FIELDS if name in form}
+    if action == "assess":
+        screen = casework().workflow.risk
+        body["answers"] = {q.id: bool(form.get(f"answers_{q.id}"))
+                           for q in (screen.questions if screen else ())}
+        typed["answers"] = body["answers"]
+    elif action == "measure":
+        body.update({name: form[name] for name in MEASURE_FIELDS if form.get(name)})
+        typed.update({name: form[name] for name in MEASURE_FIELDS if name in form})
+    # The page has several measure forms: the one pressed shows the errors.
+    action = form.get("form_key", action) if action == "measure" else action
     try:
         actions.perform(casework(), actor(), number, body)
     except StaleVersion:
@@ -50,7 +67,7 @@ def act(number: str):
     except Invalid as exc:
         message = _("Some fields need attention: see below.")
         return render_case(number, 422, message, failed=(action, exc.fields, typed))
-    flash(_("Done: %(action)s.", action=action_name(action)), "success")
+    flash(_("Done: %(action)s.", action=action_name(body["action"])), "success")
     return redirect(url_for("cases.detail", number=number), 303)
 
 
@@ -72,8 +89,12 @@ def render_case(number: str, status: int = 200, message: str | None = None, *,
         phone=(shown or {}).get("phone"),
         failed_action=failed[0] if failed else None,
         field_errors=failed[1] if failed else {}, typed=failed[2] if failed else {},
-        forms=[action_form(cw.workflow, case, name) for name in case["allowed_actions"]],
+        forms=[action_form(cw.workflow, case, name) for name in case["allowed_actions"]
+               if name not in SPECIAL],
+        may_assess="assess" in case["allowed_actions"], risk_screen=cw.workflow.risk,
+        measure_forms=measure_forms(case) if "measure" in case["allowed_actions"] else {},
         village=places.get(village, village), township=places.get(village[:9], ""),
+        today=datetime.now(SHANGHAI).date().isoformat(),
     ), status
 
 

@@ -66,6 +66,9 @@ class IntakeForm(FlaskForm):
     resolve_now_outcome = SelectField(_l("Outcome"), validators=[Optional()])
     resolve_now_note = TextAreaField(_l("What was advised"), filters=[_strip],
                                      validators=[Optional(), Length(max=5000)])
+    # The questions themselves come from workflows.yaml (``risk_ID`` checkboxes of the page).
+    risk_assess = BooleanField(_l("A danger assessment was made on this call"))
+    risk_answers_error: str | None = None
 
     def use_workflow(self, workflow: Workflow, locale: str) -> None:
         """Choices that come from workflows.yaml: its levels and its outcomes."""
@@ -76,7 +79,17 @@ class IntakeForm(FlaskForm):
         self.resolve_now_outcome.choices = _choices(
             "outcome", workflow.choices["outcome"], _l("Choose…"))
 
-    def body(self, village_code: str) -> dict:
+    def risk_answers(self, workflow: Workflow, formdata) -> dict[str, bool] | None:
+        """The assessment's answers: every question, ticked or not, when the operator said an
+        assessment was made or ticked any question (a lethal yes is never dropped)."""
+        if workflow.risk is None:
+            return None
+        answers = {q.id: bool(formdata.get(f"risk_{q.id}")) for q in workflow.risk.questions}
+        if not self.risk_assess.data and not any(answers.values()):
+            return None
+        return answers
+
+    def body(self, village_code: str, risk_answers: dict | None = None) -> dict:
         """The API's intake body (DESIGN.md "POST /cases") from the form."""
         body: dict = {
             "channel": self.channel.data, "village_code": village_code,
@@ -92,6 +105,8 @@ class IntakeForm(FlaskForm):
             body["start_level"] = self.start_level.data
         if self.received_at.data:
             body["received_at"] = self.received_at.data.isoformat()
+        if risk_answers is not None:
+            body["risk_answers"] = risk_answers
         if self.resolve_now.data:
             body["resolve_now"] = {"outcome": self.resolve_now_outcome.data or "",
                                    "note": self.resolve_now_note.data or ""}
@@ -102,6 +117,9 @@ class IntakeForm(FlaskForm):
         ``petitioner_phone``); returns the ones no field of the form owns."""
         unplaced = []
         for name, message in fields.items():
+            if name.startswith("risk_answers"):
+                self.risk_answers_error = f"{name}: {message}"
+                continue
             field = self._fields.get(name.replace(".", "_"))
             if field is None or name == "csrf_token":
                 unplaced.append(f"{name}: {message}")

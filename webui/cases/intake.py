@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -31,18 +31,20 @@ def new_case():
     form = IntakeForm()
     form.use_workflow(cw.workflow, locale())
     problems: list[str] = []
+    answers = form.risk_answers(cw.workflow, request.form) if request.method == "POST" else None
     if form.validate_on_submit():
         code = village_of(form)
         if code is not None:
             try:
-                case = intake.receive(cw, me, form.body(code))
+                case = intake.receive(cw, me, form.body(code, answers))
             except Invalid as exc:
                 problems = form.add_errors(exc.fields)
             else:
                 flash(_("Case %(number)s was logged.", number=case.number), "success")
                 return redirect(url_for("cases.detail", number=case.number), 303)
-    status = 422 if form.errors or problems else 200
+    status = 422 if form.errors or problems or form.risk_answers_error else 200
     return render_template("cases/new.html", form=form, problems=problems,
+                           risk_screen=cw.workflow.risk, risk_ticked=answers or {},
                            village=_village_hint(form.village_code.data),
                            screen_pop=_screen_pop()), status
 

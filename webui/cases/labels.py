@@ -41,6 +41,14 @@ VOCABULARY = {
     "satisfaction": {"satisfied": _l("Satisfied"),
                      "basically_satisfied": _l("Basically satisfied"),
                      "unsatisfied": _l("Unsatisfied")},
+    "risk": {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk"),
+             "none": _l("Not assessed")},
+    "measure": {"warning_letter": _l("Warning letter"),
+                "protection_order": _l("Personal-safety protection order"),
+                "shelter": _l("Temporary shelter"), "mandatory_report": _l("Mandatory report")},
+    "stage": {"issued": _l("Issued"), "applied": _l("Applied for"), "granted": _l("Granted"),
+              "rejected": _l("Rejected"), "extended": _l("Extended"), "placed": _l("Placed"),
+              "left": _l("Left"), "reported": _l("Reported")},
 }
 FIELDS = {
     "note": _l("Note"), "reason": _l("Reason"), "outcome": _l("Outcome"),
@@ -48,10 +56,19 @@ FIELDS = {
     "satisfaction": _l("Satisfaction"), "channel": _l("Channel"),
     "on_the_spot": _l("Resolved on the spot"), "version": _l("Version"),
     "action": _l("Action"),
+    "answers": _l("Answered yes"), "score": _l("Score"), "level": _l("Risk level"),
+    "urgency": _l("Urgency"), "urgency_was": _l("Urgency before"),
+    "risk_answers": _l("Danger assessment"),
+    "measure": _l("Measure"), "stage": _l("Stage"), "measure_id": _l("Measure number"),
+    "on": _l("Date"), "authority": _l("Issued or received by"), "court": _l("Court"),
+    "valid_until": _l("Valid until"), "place": _l("Place"),
+    "decide_by": _l("Court to decide by"), "ends_at": _l("Order ends"),
 }
 # Events the system or the intake records; the workflow's actions carry their own names.
 EVENTS = {"intake": _l("Received"), "warn": _l("Deadline near"), "overdue": _l("Overdue"),
-          "view_phone": _l("Full phone number viewed")}
+          "view_phone": _l("Full phone number viewed"),
+          "measure_overdue": _l("Protection order undecided past the legal time"),
+          "order_expiring": _l("Protection order ends within 7 days")}
 
 
 def locale() -> str:
@@ -92,11 +109,26 @@ def data_value(key: str, value) -> str:
     """An event's data value as people read it."""
     if key == "target_level":
         return level_name(value)
+    if key == "answers" and isinstance(value, dict):
+        return question_texts([name for name, yes in value.items() if yes]) or str(_l("none"))
+    if key == "level":
+        return label("risk", value)
+    if key in ("decide_by", "ends_at"):
+        return local_time(value)
+    if key in ("urgency", "urgency_was"):
+        return label("urgency", value)
     if key in VOCABULARY:
         return label(key, value)
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
     return str(value)
+
+
+def question_texts(ids: list[str]) -> str:
+    """The danger assessment's questions ``ids`` in the page's language, joined."""
+    screen = casework().workflow.risk
+    texts = {q.id: q.text.get(locale()) for q in screen.questions} if screen else {}
+    return "；".join(texts.get(qid, qid) for qid in ids)
 
 
 def core_text(message) -> str:
@@ -116,6 +148,6 @@ def local_time(value, pattern: str = "yyyy-MM-dd HH:mm") -> str:
 def register(app) -> None:
     app.jinja_env.globals.update(
         label=label, field_label=field_label, level_name=level_name, status_name=status_name,
-        action_name=action_name, data_value=data_value,
+        action_name=action_name, data_value=data_value, page_locale=locale,
         core_text=core_text, open_statuses=OPEN_STATUSES)
     app.jinja_env.filters["local_time"] = local_time
