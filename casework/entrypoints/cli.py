@@ -290,14 +290,22 @@ def audit():
 @click.option("--case", "number", metavar="NUMBER", help="Check this case only.")
 @click.pass_context
 def audit_verify(ctx, number):
-    """Report every altered, missing, reordered or inserted event and every case row that
-    differs from its events; exit status 1 if there is any."""
+    """Report every altered, missing, reordered or inserted event, every case row that
+    differs from its events, and every attachment whose bytes are tampered with or missing;
+    exit status 1 if there is any."""
+    from casework.evidence.upkeep import verify_attachments
     from casework.lifecycle.audit import verify
 
-    tally = verify(load(ctx).engine, number=number, report=lambda p: click.echo(str(p)))
-    checked = f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')} checked"
-    if tally.problems:
-        _fail(f"the audit trail has {_count(tally.problems, 'problem')} ({checked})")
+    cw = load(ctx)
+    tally = verify(cw.engine, number=number, report=lambda p: click.echo(str(p)))
+    # The attachments after the chain: their attach events are only as good as the chain.
+    evidence = verify_attachments(lambda: cw.keyring, cw.engine, number=number,
+                                  report=lambda p: click.echo(str(p)))
+    checked = (f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')}, "
+               f"{_count(evidence.attachments, 'attachment')} checked")
+    problems = tally.problems + evidence.problems
+    if problems:
+        _fail(f"the audit trail has {_count(problems, 'problem')} ({checked})")
     click.echo(f"audit trail intact: {checked}")
 
 
@@ -376,7 +384,7 @@ def partitions_status(ctx, estimate):
 
 @main.group()
 def keys():
-    """The data key that encrypts petitioners' name, phone and ID number."""
+    """The data key that encrypts petitioners' name, phone and ID number, and evidence."""
 
 
 @keys.command("generate")
@@ -391,6 +399,7 @@ def keys_generate():
 @click.pass_context
 def keys_status(ctx):
     """Show the current key's id and how many petitioners each key has sealed."""
+    from casework.evidence.upkeep import count_by_key as attachments_by_key
     from casework.privacy.petitioners import count_by_key
 
     cw = load(ctx)
@@ -399,18 +408,24 @@ def keys_status(ctx):
     for key_id, count in sorted(count_by_key(cw.engine).items()):
         mark = " (current)" if key_id == current else ""
         click.echo(f"{key_id}: {count} petitioners{mark}")
+    for key_id, count in sorted(attachments_by_key(cw.engine).items()):
+        mark = " (current)" if key_id == current else ""
+        click.echo(f"{key_id}: {_count(count, 'attachment')}{mark}")
 
 
 @keys.command("rotate")
 @click.pass_context
 def keys_rotate(ctx):
-    """Re-seal every petitioner under CASEWORK_DATA_KEY; older keys go in
-    CASEWORK_OLD_DATA_KEYS (comma-separated) until this has run."""
+    """Re-seal every petitioner and every attachment under CASEWORK_DATA_KEY; older keys go
+    in CASEWORK_OLD_DATA_KEYS (comma-separated) until this has run."""
+    from casework.evidence.upkeep import rotate_attachments
     from casework.privacy.petitioners import rotate
 
     cw = load(ctx)
     count = rotate(cw.keyring, cw.engine)
-    click.echo(f"{count} petitioners re-sealed under key {cw.keyring.current.key_id}")
+    attachments = rotate_attachments(cw.keyring, cw.engine)
+    click.echo(f"{count} petitioners and {_count(attachments, 'attachment')} re-sealed under "
+               f"key {cw.keyring.current.key_id}")
 
 
 @main.group()
