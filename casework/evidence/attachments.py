@@ -27,13 +27,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
-from casework.errors import Invalid, NotFound, TooLarge
+from casework.errors import Forbidden, Invalid, NotFound, TooLarge
 from casework.evidence.filenames import clean_filename
 from casework.evidence.kinds import MAX_BYTES, TOO_LARGE, identify, measure
 from casework.evidence.scrub import clean
 from casework.lifecycle.cases import iso, visible_case
 from casework.lifecycle.events import append, current_deadline, new_event
-from casework.people.access import Actor, check_may_attach
+from casework.people import access
+from casework.people.access import Actor
 from casework.privacy.crypto import DataKey, Keyring, TamperedData
 from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import Attachment, AttachmentChunk
@@ -87,16 +88,31 @@ def _check_note(note: object) -> str:
 
 def _may_attach(cw: Casework, session: Session, actor: Actor, number: str):
     case = visible_case(cw, session, actor, number)
-    check_may_attach(cw.workflow, actor, case)
+    access.check_may_attach(cw.workflow, actor, case)
     return case
+
+
+def check_may_attach(cw: Casework, actor: Actor, number: str) -> None:
+    """NotFound or Forbidden unless ``actor`` may add evidence to case ``number`` (asked
+    before an upload's body is read)."""
+    with reading(cw.engine) as session:
+        _may_attach(cw, session, actor, number)
+
+
+def may_attach(cw: Casework, actor: Actor, number: str) -> bool:
+    """Whether the case page offers this actor the upload form."""
+    try:
+        check_may_attach(cw, actor, number)
+    except (NotFound, Forbidden):
+        return False
+    return True
 
 
 def add_attachment(cw: Casework, actor: Actor, number: str, upload: Upload, *,
                    now: datetime | None = None) -> dict:
     """Attach ``upload`` to case ``number``; the new attachment as the API shows it."""
     note = _check_note(upload.note)
-    with reading(cw.engine) as session:
-        _may_attach(cw, session, actor, number)
+    check_may_attach(cw, actor, number)
     kind = identify(upload.stream, measure(upload.stream))
     key = cw.keyring.current
     with tempfile.TemporaryFile() as kept:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from casework.lifecycle.cases import OPEN_STATUSES
@@ -47,11 +47,13 @@ FIELDS = {
     "agency": _l("Agency"), "target_level": _l("Assign to"), "days": _l("Working days"),
     "satisfaction": _l("Satisfaction"), "channel": _l("Channel"),
     "on_the_spot": _l("Resolved on the spot"), "version": _l("Version"),
-    "action": _l("Action"),
+    "action": _l("Action"), "attachment": _l("Attachment"), "sha256": "SHA-256",
+    "size": _l("Size"), "content_type": _l("Type"), "file": _l("File"),
 }
 # Events the system or the intake records; the workflow's actions carry their own names.
 EVENTS = {"intake": _l("Received"), "warn": _l("Deadline near"), "overdue": _l("Overdue"),
-          "view_phone": _l("Full phone number viewed")}
+          "view_phone": _l("Full phone number viewed"), "attach": _l("Evidence added"),
+          "view_attachment": _l("Evidence opened")}
 
 
 def locale() -> str:
@@ -92,11 +94,30 @@ def data_value(key: str, value) -> str:
     """An event's data value as people read it."""
     if key == "target_level":
         return level_name(value)
+    if key == "size" and isinstance(value, int):
+        return file_size(value)
+    if key == "attachment":
+        return f"#{value}"
     if key in VOCABULARY:
         return label(key, value)
     if isinstance(value, bool):
         return str(_l("yes") if value else _l("no"))
     return str(value)
+
+
+def file_size(size: int) -> str:
+    """820 KB, 4.5 MB: an attachment's size as people say it."""
+    if size < 1024 * 1024:
+        return gettext("%(num)s KB", num=format_decimal(max(1, round(size / 1024))))
+    return gettext("%(num)s MB", num=format_decimal(round(size / 1024 / 1024, 1)))
+
+
+def file_kind(content_type: str) -> str:
+    if content_type.startswith("image/"):
+        return gettext("Photo")
+    if content_type.startswith("audio/"):
+        return gettext("Recording")
+    return gettext("Document")
 
 
 def core_text(message) -> str:
@@ -117,5 +138,6 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         label=label, field_label=field_label, level_name=level_name, status_name=status_name,
         action_name=action_name, data_value=data_value,
-        core_text=core_text, open_statuses=OPEN_STATUSES)
+        core_text=core_text, open_statuses=OPEN_STATUSES, file_size=file_size,
+        file_kind=file_kind)
     app.jinja_env.filters["local_time"] = local_time
