@@ -214,7 +214,7 @@ def test_audit_verify_names_each_problem_and_exits_1(run, cw, people):
     assert result.stdout.splitlines() == [
         f"case {numbers[1]} seq 1: altered: its content does not give its hash"]
     assert one_sentence(result) == (
-        "casework: the audit trail has 1 problem (3 cases, 3 events checked).")
+        "casework: the audit trail has 1 problem (3 cases, 3 events, 0 attachments checked).")
     result = run("audit", "verify", "--case", numbers[0])
     assert (result.exit_code, result.stdout) == (
         0, "audit trail intact: 1 case, 1 event, 0 attachments checked\n")
