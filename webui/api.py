@@ -19,7 +19,7 @@ from casework.workflow.diagram import describe, mermaid
 from webui.context import actor, casework
 from webui.extensions import csrf
 from webui.openapi import document
-from webui.uploads import received_files, send, thumbnail, upload_of
+from webui.uploads import attachment_number, received_files, send, thumbnail, upload_of
 
 bp = Blueprint("api", __name__)
 PUBLIC = {"api.openapi"}
@@ -103,14 +103,16 @@ def list_attachments(number: str):
     return {"items": attachments.list_attachments(casework(), actor(), number)}
 
 
-@bp.get("/cases/<number>/attachments/<int:attachment_id>")
-def get_attachment(number: str, attachment_id: int):
-    return send(attachments.read_attachment(casework(), actor(), number, attachment_id))
+@bp.get("/cases/<number>/attachments/<attachment_id>")
+def get_attachment(number: str, attachment_id: str):
+    return send(attachments.read_attachment(casework(), actor(), number,
+                                            attachment_number(attachment_id)))
 
 
-@bp.get("/cases/<number>/attachments/<int:attachment_id>/thumbnail")
-def get_thumbnail(number: str, attachment_id: int):
-    return thumbnail(attachments.read_thumbnail(casework(), actor(), number, attachment_id))
+@bp.get("/cases/<number>/attachments/<attachment_id>/thumbnail")
+def get_thumbnail(number: str, attachment_id: str):
+    return thumbnail(attachments.read_thumbnail(casework(), actor(), number,
+                                                attachment_number(attachment_id)))
 
 
 @bp.get("/callers/<phone>/cases")

@@ -15,7 +15,7 @@ from flask import Response, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from casework.errors import Invalid, TooLarge
+from casework.errors import Invalid, NotFound, TooLarge
 from casework.evidence.attachments import Opened, Upload
 from casework.evidence.kinds import MAX_BYTES, TOO_LARGE
 
@@ -37,6 +37,13 @@ def received_files(most: int = 1) -> tuple[list[FileStorage], str]:
     if len(files) > most:
         raise Invalid({"file": "one file per request" if most == 1 else "at most 10 files"})
     return files, note
+
+
+def attachment_number(text: str) -> int:
+    """An attachment id from the address; anything else is as absent as a missing one."""
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise NotFound("no such attachment")
+    return int(text)
 
 
 def upload_of(part: FileStorage, note: str) -> Upload:
