@@ -160,8 +160,8 @@ def evidence_section(result: Result, run_line: str, runs: int) -> str:
              "`casework serve --workers 1`; every request's own peak resident memory of the "
              "worker (VmHWM reset through /proc/PID/clear_refs before it, read after it), "
              f"{runs} runs of each after a warm-up; the rise is the peak above the "
-             "worker's resident memory when the request began.  Upload: multipart, told by content, "
-             "cleaned (JPEG: metadata segments dropped, decoded at reduced scale for the "
+             "worker's resident memory when the request began.  Upload: multipart, told by "
+             "content, cleaned (JPEG: metadata segments dropped, decoded at reduced scale for the "
              "thumbnail), sha256, sealed in 1 MiB chunks in one transaction.  Download: every "
              "chunk opened once before the `view_attachment` event, then streamed chunk by "
              "chunk.", "",
