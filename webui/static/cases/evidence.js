@@ -56,7 +56,7 @@
     function finish() {
       button.disabled = false;
       if (added && !refused) {  // show them, with their thumbnails and timeline entries
-        window.location.assign(window.location.pathname + "#evidence");
+        window.history.replaceState(null, "", window.location.pathname + "#evidence");
         window.location.reload();
       }
     }
