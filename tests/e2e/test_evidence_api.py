@@ -195,3 +195,19 @@ def test_a_session_upload_needs_the_csrf_token(csrf_app, cw, people, new_case):
                         data={"file": (io.BytesIO(pdf()), "a.pdf")},
                         headers={"X-CSRFToken": token})
     assert sent.status_code == 201
+
+
+def test_a_file_altered_in_the_database_is_refused_whole_and_not_recorded(client, as_, new_case,
+                                                                           cw, unexpected):
+    from sqlalchemy import text
+
+    number = new_case()["number"]
+    body = upload(client, as_("operator"), number, pdf(pad=3 * 1024 * 1024), "a.pdf").json
+    with cw.engine.begin() as connection:
+        connection.execute(text("DELETE FROM attachment_chunks WHERE attachment_id = :a AND "
+                                "seq = 2"), {"a": body["id"]})
+    before = stored(cw)
+    answer = client.get(f"{API}/cases/{number}/attachments/{body['id']}", headers=as_("operator"))
+    assert (answer.status_code, answer.json["error"]) == (503, "data_integrity")
+    assert f"attachment {body['id']} has lost chunk 2 of 4" in answer.json["message"]
+    assert stored(cw) == before and not unexpected()
