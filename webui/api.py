@@ -19,7 +19,14 @@ from casework.workflow.diagram import describe, mermaid
 from webui.context import actor, casework
 from webui.extensions import csrf
 from webui.openapi import document
-from webui.uploads import attachment_number, received_files, send, thumbnail, upload_of
+from webui.uploads import (
+    attachment_number,
+    head,
+    received_files,
+    send,
+    thumbnail,
+    upload_of,
+)
 
 bp = Blueprint("api", __name__)
 PUBLIC = {"api.openapi"}
@@ -105,6 +112,9 @@ def list_attachments(number: str):
 
 @bp.get("/cases/<number>/attachments/<attachment_id>")
 def get_attachment(number: str, attachment_id: str):
+    if request.method == "HEAD":
+        return head(attachments.describe_attachment(casework(), actor(), number,
+                                                     attachment_number(attachment_id)))
     return send(attachments.read_attachment(casework(), actor(), number,
                                             attachment_number(attachment_id)))
 

@@ -186,6 +186,17 @@ def list_attachments(cw: Casework, actor: Actor, number: str) -> list[dict]:
     return out
 
 
+def describe_attachment(cw: Casework, actor: Actor, number: str, attachment_id: int) -> dict:
+    """One attachment as the list shows it (a HEAD request: nothing opened but its name, so
+    nothing recorded)."""
+    with reading(cw.engine) as session:
+        case = visible_case(cw, session, actor, number)
+        row = _row(session, case.id, attachment_id)
+    key = cw.keyring.key(row.key_id)
+    return attachment_json(row, key.open(purpose("filename", row.id), row.filename_sealed),
+                           key.open(purpose("note", row.id), row.note_sealed))
+
+
 def chunk_of(engine: Engine, keyring: Keyring, row: Attachment, seq: int) -> bytes:
     """Chunk ``seq`` of ``row``, opened under the key it is sealed with now (``keys rotate``
     may re-seal the attachment while it is being sent); TamperedData if it is gone or altered."""

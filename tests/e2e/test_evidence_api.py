@@ -211,3 +211,15 @@ def test_a_file_altered_in_the_database_is_refused_whole_and_not_recorded(client
     assert (answer.status_code, answer.json["error"]) == (503, "data_integrity")
     assert f"attachment {body['id']} has lost chunk 2 of 4" in answer.json["message"]
     assert stored(cw) == before and not unexpected()
+
+
+def test_a_head_request_opens_nothing_and_records_nothing(client, as_, new_case, cw):
+    number = new_case()["number"]
+    body = upload(client, as_("operator"), number, pdf(), "记录.pdf").json
+    before = stored(cw)
+    answer = client.head(f"{API}/cases/{number}/attachments/{body['id']}",
+                         headers=as_("operator"))
+    assert answer.status_code == 200 and answer.get_data() == b""
+    assert answer.headers["Content-Length"] == str(body["size"])
+    assert answer.headers["Content-Disposition"].startswith("attachment;")
+    assert stored(cw) == before

@@ -9,7 +9,7 @@ stop the others.
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
@@ -21,7 +21,7 @@ from webui.cases.detail import render_case
 from webui.cases.labels import core_text
 from webui.context import actor, casework
 from webui.errors import wants_json
-from webui.uploads import MAX_FILES, received_files, send, thumbnail, upload_of
+from webui.uploads import MAX_FILES, head, received_files, send, thumbnail, upload_of
 
 
 @bp.post("/cases/<number>/attachments")
@@ -64,6 +64,8 @@ def _answer(number: str, added: list[dict], refused: list[tuple[str, str]], stat
 @bp.get("/cases/<number>/attachments/<int:attachment_id>")
 @login_required
 def download_attachment(number: str, attachment_id: int):
+    if request.method == "HEAD":
+        return head(attachments.describe_attachment(casework(), actor(), number, attachment_id))
     return send(attachments.read_attachment(casework(), actor(), number, attachment_id))
 
 
