@@ -18,6 +18,7 @@
     python -m bench province --partition   # the same on PostgreSQL, events in monthly partitions
     python -m bench period --counties 50   # two-year reports over a period on a generated
                                            # province (SQLite; --years, default 2)
+    python -m bench evidence         # the web worker's peak memory for a 20 MB attachment
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --steps  # a note action step by step, engine against the raw floor
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=("all", "actions", "report", "scan", "http", "province",
-                                 "generate", "profile", "lists", "period"))
+                                 "generate", "profile", "lists", "period", "evidence"))
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--output", type=Path,
                         help="results file (all: default bench/RESULTS.md at full size); "
@@ -240,6 +241,15 @@ def main(argv: list[str] | None = None) -> int:
             result, run_line(command, load) + f" ({seconds / 60:.0f} min in all.)",
             sizes["list_runs"])
         print(sections["lists"] + "\n", flush=True)
+    if args.what in ("all", "evidence"):
+        from bench import pgload
+        from bench.evidence import bench_evidence, evidence_section
+        load = load_average()
+        runs = 1 if args.quick else 3
+        pg_url = None if args.no_postgres else pgload.server_url()
+        seconds, result = timed(lambda: bench_evidence(pg_url, runs))
+        sections["evidence"] = evidence_section(result, run_line(command, load), runs)
+        print(sections["evidence"] + "\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output:
         write_results(output, machine_section(), sections)

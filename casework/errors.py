@@ -37,6 +37,12 @@ class Invalid(CaseworkError):
         return {"fields": self.fields, **({"allowed": self.allowed} if self.allowed else {})}
 
 
+class TooLarge(Invalid):
+    """Input over a size limit (an attachment over 20 MB): HTTP 413, with the field named."""
+
+    code = "too_large"
+
+
 class NotFound(CaseworkError):
     """Missing, or outside the user's area: the two look the same so that a case's existence
     does not leak to people who may not see it."""

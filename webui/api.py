@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest, Unauthorized
 
 from casework.errors import Invalid
+from casework.evidence import attachments
 from casework.imports import areas
 from casework.lifecycle import actions, cases, intake
 from casework.people.access import report_area
@@ -18,6 +19,14 @@ from casework.workflow.diagram import describe, mermaid
 from webui.context import actor, casework
 from webui.extensions import csrf
 from webui.openapi import document
+from webui.uploads import (
+    attachment_number,
+    head,
+    received_files,
+    send,
+    thumbnail,
+    upload_of,
+)
 from webui.vocabularies import vocabularies
 
 bp = Blueprint("api", __name__)
@@ -85,6 +94,36 @@ def act(number: str):
 @bp.post("/cases/<number>/phone")
 def reveal_phone(number: str):
     return cases.reveal_phone(casework(), actor(), number)
+
+
+@bp.post("/cases/<number>/attachments")
+def add_attachment(number: str):
+    cw = casework()
+    attachments.check_may_attach(cw, actor(), number)  # before the body is read
+    files, note = received_files()
+    body = attachments.add_attachment(cw, actor(), number, upload_of(files[0], note))
+    return body, 201, {"Location": url_for("api.get_attachment", number=number,
+                                           attachment_id=body["id"])}
+
+
+@bp.get("/cases/<number>/attachments")
+def list_attachments(number: str):
+    return {"items": attachments.list_attachments(casework(), actor(), number)}
+
+
+@bp.get("/cases/<number>/attachments/<attachment_id>")
+def get_attachment(number: str, attachment_id: str):
+    if request.method == "HEAD":
+        return head(attachments.describe_attachment(casework(), actor(), number,
+                                                     attachment_number(attachment_id)))
+    return send(attachments.read_attachment(casework(), actor(), number,
+                                            attachment_number(attachment_id)))
+
+
+@bp.get("/cases/<number>/attachments/<attachment_id>/thumbnail")
+def get_thumbnail(number: str, attachment_id: str):
+    return thumbnail(attachments.read_thumbnail(casework(), actor(), number,
+                                                attachment_number(attachment_id)))
 
 
 @bp.get("/callers/<phone>/cases")

@@ -82,6 +82,36 @@ FROM_THE_CORE = (
     _l("escalated automatically: deadline passed"),
 )
 
+# casework/evidence/: why an attachment was refused (the field "file"), and its other reasons.
+FROM_THE_EVIDENCE = (
+    _l("the file is empty"),
+    _l("larger than 20 MB (20 × 1024 × 1024 bytes)"),
+    _l("not a kind of file Casework takes: photos (JPEG, PNG, HEIC, WebP), PDF, Word or Excel "
+       "(DOCX, XLSX) and voice recordings (MP3, M4A, AMR, WAV, OGG)"),
+    _l("a program, not a photo, document or voice recording"),
+    _l("an archive, not a Word or Excel document: send the files in it one by one"),
+    _l("an old or password-protected Office file (.doc, .xls): save it as .docx or .xlsx "
+       "without a password"),
+    _l("a video: Casework takes photos, documents and voice recordings, not videos"),
+    _l("the PDF is incomplete or damaged: send it again"),
+    _l("a compressed file that would unpack to far more than a real document (a zip bomb)"),
+    _l("a damaged or unusual Word or Excel file: open it and save it again"),
+    _l("a ZIP archive, not a Word or Excel document (DOCX, XLSX): send the files in it one by "
+       "one"),
+    _l("a Word or Excel file with macros: save it as .docx or .xlsx without macros"),
+    _l("a damaged recording: send it again"),
+    _l("the photo is damaged or incomplete: take or send it again"),
+    _l("the photo has more than 64 million pixels"),
+    _l("HEIC photos cannot be cleaned of their location on this server: send the photo as JPEG "
+       "(on an iPhone: Settings, Camera, Formats, Most Compatible)"),
+    _l("at most 1000 characters, no control characters"),
+    _l("one file per request"),
+    _l("at most 10 files"),
+    _l("no such attachment"),
+    _l("no such thumbnail"),
+    _l("this role may not add evidence to this case"),
+)
+
 # The core's sentences completed with the packaged workflow and the core's constants.
 FROM_THE_WORKFLOW = (
     _l("must be one of: mediated, advised, assisted, withdrawn, other"),

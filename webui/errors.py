@@ -22,14 +22,15 @@ from casework.errors import (
     Invalid,
     NotFound,
     StaleVersion,
+    TooLarge,
 )
 from casework.privacy.crypto import DataKeyError
 
 log = logging.getLogger("webui.errors")
 
 # A data key that cannot open petitioners' data is the server's fault, not the client's: 503.
-DOMAIN_STATUS = ((DataKeyError, 503), (Invalid, 422), (NotFound, 404), (Forbidden, 403),
-                 (IllegalTransition, 409), (StaleVersion, 409))
+DOMAIN_STATUS = ((DataKeyError, 503), (TooLarge, 413), (Invalid, 422), (NotFound, 404),
+                 (Forbidden, 403), (IllegalTransition, 409), (StaleVersion, 409))
 HTTP_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 406: "not_acceptable", 413: "too_large",
               415: "unsupported_media_type", 429: "too_many_requests", 503: "unavailable"}

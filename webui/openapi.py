@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from casework.evidence.kinds import KINDS
 from casework.vocabulary import CATEGORIES
 from casework.workflow import Workflow
 from webui.openapi_schemas import ref, schemas
@@ -18,6 +19,7 @@ ERRORS = {
     404: ("No such case or area, or outside the user's area (the two look the same)", "Error"),
     409: ("illegal_transition or stale_version, with allowed_actions and the current version",
           "ConflictError"),
+    413: ("Too large: an attachment over 20 MB; fields names the file", "InvalidError"),
     422: ("Invalid input; fields names each bad field", "InvalidError"),
 }
 FLAG = r"^\s*(|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)\s*$"
@@ -82,6 +84,8 @@ def path(name: str, description: str, pattern: str | None = None) -> dict:
 
 def _paths(wf: Workflow) -> dict:
     number = path("number", "The case number COUNTYCODE-YYYY-NNNNNN")
+    attachment = {"name": "attachment_id", "in": "path", "required": True,
+                  "schema": {"type": "integer", "minimum": 0}, "description": "its id"}
     empty_or = lambda values: {"type": "string", "enum": ["", *values]}  # noqa: E731
     filters = [
         query("level", empty_or([level.id for level in wf.levels])),
@@ -137,6 +141,28 @@ def _paths(wf: Workflow) -> dict:
         "/api/v1/cases/{number}/phone": {"post": operation(
             "The petitioner's full phone number; the look is recorded as an event",
             "revealPhone", {200: ok("Phone")}, (400, 401, 403, 404), params=[number])},
+        "/api/v1/cases/{number}/attachments": {
+            "post": {**operation(
+                "Add evidence (multipart/form-data: file, optional note); the attach event "
+                "carries its sha256", "addAttachment", {201: ok("Attachment", "The new one")},
+                (400, 401, 403, 404, 413, 422), params=[number]),
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": ref("AttachmentUpload")}}}},
+            "get": operation("The case's evidence, oldest first", "listAttachments",
+                             {200: ok("AttachmentList")}, (400, 401, 403, 404),
+                             params=[number])},
+        "/api/v1/cases/{number}/attachments/{attachment_id}": {"get": operation(
+            "The file (Content-Disposition: attachment; Cache-Control: no-store); the look is "
+            "recorded as a view_attachment event", "getAttachment",
+            {200: {"description": "The bytes as kept (a photo without its metadata)",
+                   "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                               for kind in KINDS}}},
+            (400, 401, 403, 404), params=[number, attachment])},
+        "/api/v1/cases/{number}/attachments/{attachment_id}/thumbnail": {"get": operation(
+            "A photo's thumbnail (JPEG, at most 320 px), made on the server", "getThumbnail",
+            {200: {"description": "JPEG", "content": {"image/jpeg": {"schema": {
+                "type": "string", "format": "binary"}}}}},
+            (400, 401, 403, 404), params=[number, attachment])},
         "/api/v1/callers/{phone}/cases": {"get": operation(
             "A caller's earlier cases, newest first (phones masked)", "callerCases",
             {200: ok("CallerCases")}, (400, 401, 403, 422),

@@ -5,6 +5,7 @@ actions, choices) come from the loaded workflows.yaml so the document follows an
 
 from __future__ import annotations
 
+from casework.evidence.kinds import KINDS, MAX_BYTES
 from casework.lifecycle.measure_rules import MEASURES, STAGE_FIELDS
 from casework.reporting.protection import FIGURES as PROTECTION
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
@@ -143,7 +144,8 @@ def _bodies(wf: Workflow) -> dict:
         | {"resolution_rate": RATE})
     return {
         "Error": obj({"error": STR, "message": STR}, ["error", "message"]),
-        "InvalidError": obj({"error": {"type": "string", "enum": ["invalid"]}, "message": STR,
+        "InvalidError": obj({"error": {"type": "string", "enum": ["invalid", "too_large"]},
+                             "message": STR,
                              "fields": {"type": "object", "additionalProperties": STR},
                              "allowed": {"type": "object", "description": (
                                  "for a field with a fixed vocabulary, the values it takes "
@@ -218,6 +220,22 @@ def _bodies(wf: Workflow) -> dict:
             "court": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
             "place": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
         }, ["action", "version"], extra=False),
+        "Attachment": obj({
+            "id": INT, "filename": STR,
+            "content_type": {"type": "string", "enum": list(KINDS)},
+            "size": {"type": "integer", "minimum": 1, "maximum": MAX_BYTES},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "uploaded_at": TIME, "uploaded_by": STR, "note": STR,
+            "thumbnail": {**BOOL, "description": "a photo: GET .../ID/thumbnail gives it"},
+        }, ["id", "filename", "content_type", "size", "sha256", "uploaded_at", "uploaded_by"]),
+        "AttachmentList": obj({"items": {"type": "array", "items": ref("Attachment")}},
+                              ["items"]),
+        "AttachmentUpload": obj({
+            "file": {"type": "string", "format": "binary",
+                     "description": "a photo (JPEG, PNG, HEIC, WebP), PDF, DOCX, XLSX or voice "
+                                    "recording (MP3, M4A, AMR, WAV, OGG), told by content; at "
+                                    "most 20 MB"},
+            "note": {"type": "string", "maxLength": 1000, "pattern": NO_CONTROL}}, ["file"]),
         "Phone": obj({"phone": STR, "id_number": {**STR, "description": "empty when not given"}},
                      ["phone", "id_number"]),
         "VillageList": obj({"items": {"type": "array", "items": obj(

@@ -336,14 +336,22 @@ def audit():
 @click.option("--case", "number", metavar="NUMBER", help="Check this case only.")
 @click.pass_context
 def audit_verify(ctx, number):
-    """Report every altered, missing, reordered or inserted event and every case row that
-    differs from its events; exit status 1 if there is any."""
+    """Report every altered, missing, reordered or inserted event, every case row that
+    differs from its events, and every attachment whose bytes are tampered with or missing;
+    exit status 1 if there is any."""
+    from casework.evidence.upkeep import verify_attachments
     from casework.lifecycle.audit import verify
 
-    tally = verify(load(ctx).engine, number=number, report=lambda p: click.echo(str(p)))
-    checked = f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')} checked"
-    if tally.problems:
-        _fail(f"the audit trail has {_count(tally.problems, 'problem')} ({checked})")
+    cw = load(ctx)
+    tally = verify(cw.engine, number=number, report=lambda p: click.echo(str(p)))
+    # The attachments after the chain: their attach events are only as good as the chain.
+    evidence = verify_attachments(lambda: cw.keyring, cw.engine, number=number,
+                                  report=lambda p: click.echo(str(p)))
+    checked = (f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')}, "
+               f"{_count(evidence.attachments, 'attachment')} checked")
+    problems = tally.problems + evidence.problems
+    if problems:
+        _fail(f"the audit trail has {_count(problems, 'problem')} ({checked})")
     click.echo(f"audit trail intact: {checked}")
 
 

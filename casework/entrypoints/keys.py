@@ -87,7 +87,8 @@ def keys_generate(output):
 @click.pass_context
 def keys_status(ctx):
     """Where the keys come from, the data key's id and how many petitioners each key sealed."""
-    from casework.entrypoints.cli import load
+    from casework.entrypoints.cli import _count, load
+    from casework.evidence.upkeep import count_by_key as attachments_by_key
     from casework.privacy.petitioners import count_by_key
 
     cw = load(ctx)
@@ -103,16 +104,23 @@ def keys_status(ctx):
     for key_id, count in sorted(count_by_key(cw.engine).items()):
         mark = " (current)" if key_id == current else ""
         click.echo(f"{key_id}: {count} petitioners{mark}")
+    for key_id, count in sorted(attachments_by_key(cw.engine).items()):
+        mark = " (current)" if key_id == current else ""
+        click.echo(f"{key_id}: {_count(count, 'attachment')}{mark}")
 
 
 @keys.command("rotate")
 @click.pass_context
 def keys_rotate(ctx):
-    """Re-seal every petitioner under the current key (CASEWORK_DATA_KEY, or the key file);
-    older keys go in CASEWORK_OLD_DATA_KEYS (comma-separated) until this has run."""
-    from casework.entrypoints.cli import load
+    """Re-seal every petitioner and every attachment under the current key (CASEWORK_DATA_KEY,
+    or the key file); older keys go in CASEWORK_OLD_DATA_KEYS (comma-separated) until this has
+    run."""
+    from casework.entrypoints.cli import _count, load
+    from casework.evidence.upkeep import rotate_attachments
     from casework.privacy.petitioners import rotate
 
     cw = load(ctx)
     count = rotate(cw.keyring, cw.engine)
-    click.echo(f"{count} petitioners re-sealed under key {cw.keyring.current.key_id}")
+    attachments = rotate_attachments(cw.keyring, cw.engine)
+    click.echo(f"{count} petitioners and {_count(attachments, 'attachment')} re-sealed under "
+               f"key {cw.keyring.current.key_id}")

@@ -111,6 +111,15 @@ def may_act(workflow: Workflow, actor: Actor, action: str, case: Case) -> bool:
     return case.village_code.startswith(actor.area_code)
 
 
+def check_may_attach(workflow: Workflow, actor: Actor, case: Case) -> None:
+    """Evidence is added by whoever may act on the case: as a note with a file, by those the
+    workflow's ``note`` action lets act (every role that works with case files, in its area,
+    with the shipped workflow).  NotFound outside the area, as for the case itself."""
+    check_visible(workflow, actor, case)
+    if "note" in workflow.actions and not may_act(workflow, actor, "note", case):
+        raise Forbidden("this role may not add evidence to this case")
+
+
 def report_area(workflow: Workflow, actor: Actor, requested: str | None) -> str:
     """The area whose report ``actor`` asked for: her own by default, never outside it."""
     role = workflow.roles.get(actor.role)

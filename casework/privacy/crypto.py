@@ -109,6 +109,25 @@ class DataKey:
                                f"{self.key_id}: it was altered or moved in the database") from None
         return data.rstrip(b"\x00")[:-1].decode("utf-8")
 
+    def seal_bytes(self, purpose: str, data: bytes) -> bytes:
+        """``data`` encrypted for ``purpose``, unpadded: an attachment's chunk or thumbnail,
+        whose size is no secret (the attachment's size is stored in clear)."""
+        nonce = os.urandom(NONCE_BYTES)
+        return FORMAT + nonce + self._aead.encrypt(nonce, data, self._context(purpose))
+
+    def open_bytes(self, purpose: str, sealed: bytes) -> bytes:
+        """The bytes ``seal_bytes`` sealed for ``purpose``; TamperedData if they were altered,
+        or sealed for another purpose (another attachment, another chunk index)."""
+        sealed = bytes(sealed)
+        if sealed[:1] != FORMAT or len(sealed) < 1 + NONCE_BYTES + BLOCK:
+            raise TamperedData(f"a sealed {purpose} is not in a format Casework wrote")
+        try:
+            return self._aead.decrypt(sealed[1:1 + NONCE_BYTES], sealed[1 + NONCE_BYTES:],
+                                      self._context(purpose))
+        except InvalidTag:
+            raise TamperedData(f"a sealed {purpose} does not authenticate under key "
+                               f"{self.key_id}: it was altered or moved in the database") from None
+
     def phone_hash(self, digits: str) -> str:
         """HMAC-SHA256 of a normalized phone: equal phones match, and without the key a
         guesser cannot test the few billion possible numbers against the column."""

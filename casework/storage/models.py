@@ -310,3 +310,39 @@ class ClosedFigure(SQLModel, table=True):
     area_code: str = Field(primary_key=True, max_length=12)
     figure: str = Field(primary_key=True, max_length=80)
     value: int
+
+
+class Attachment(SQLModel, table=True):
+    """Evidence on a case: a photo, a document or a voice recording (DESIGN.md, "Evidence").
+
+    The bytes are in ``attachment_chunks``, sealed under the data key in chunks of 1 MiB; the
+    file's name, the uploader's note and an image's thumbnail are sealed here too, so a copied
+    database or backup shows nothing of the evidence but its type, size and hash.  Rows are only
+    ever inserted (and re-sealed by ``casework keys rotate``): nothing deletes an attachment.
+    Its ``attach`` event carries ``sha256``, which puts the evidence in the case's hash chain."""
+
+    __tablename__ = "attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    key_id: str = Field(index=True, max_length=16)  # the key every seal of the row is under
+    filename_sealed: bytes = Field(sa_type=LargeBinary)
+    note_sealed: bytes = Field(sa_type=LargeBinary)
+    thumbnail_sealed: bytes | None = Field(default=None, sa_type=LargeBinary)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    chunks: int
+    uploaded_at: datetime = _time()
+    uploaded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    uploaded_by: str = Field(max_length=64)
+
+
+class AttachmentChunk(SQLModel, table=True):
+    """One sealed MiB of an attachment; ``seq`` from 0.  Each is sealed with the attachment's id,
+    its index and the number of chunks as associated data, so a chunk moved, swapped, dropped or
+    added fails to open."""
+
+    __tablename__ = "attachment_chunks"
+    attachment_id: int = Field(primary_key=True, foreign_key="attachments.id")
+    seq: int = Field(primary_key=True)
+    sealed: bytes = Field(sa_type=LargeBinary)

@@ -165,3 +165,74 @@ def test_every_role_action_state_and_area(client, cw, people, record_property):
     record_property("figure:permission cells tried", cells_tried)
     record_property("figure:permission cells by answer",
                     ", ".join(f"{code}: {n}" for code, n in sorted(tried.items())))
+
+
+# -- evidence: who may add, list, open a case's attachments ---------------------------------
+EVIDENCE_OPERATIONS = ("add", "list", "open", "thumbnail")
+
+
+def expected_evidence(role: str, area: str, operation: str, level: str, status: str) -> int:
+    """Adding evidence is the ``note`` action with a file: whoever may note the case may add
+    it; reading it (list, file, thumbnail) is reading the case."""
+    if not ROLES[role]["sees_cases"]:
+        return 403
+    if not VILLAGE_A1.startswith(area):
+        return 404
+    if operation == "add":
+        return {200: 201}.get(expected(role, area, "note", level, status), 403)
+    return 200
+
+
+def stored_evidence(cw) -> tuple[int, ...]:
+    from casework.storage.models import Attachment, AttachmentChunk
+
+    with reading(cw.engine) as session:
+        return tuple(session.execute(select(func.count()).select_from(table)).scalar_one()
+                     for table in (Attachment, AttachmentChunk, Event))
+
+
+def test_every_role_and_area_adds_lists_and_opens_evidence_as_the_workflow_says(
+        client, cw, people, record_property):
+    import io
+
+    from evidence_files import jpeg
+
+    with writing(cw.engine) as session:
+        add_area(session, OTHER_COUNTY, "恭城县")
+    users = {}
+    for role, inside in product(ROLES, (True, False)):
+        area = SEATS[ROLES[role]["scope"]][0 if inside else 1]
+        actor = make_actor(cw, role, area, f"e_{role}_{'in' if inside else 'out'}")
+        users[role, inside] = area, {
+            "Authorization": f"Bearer {create_token(cw, actor.username)}"}
+    operator_headers = users["hotline_operator", True][1]
+    tried: dict[int, int] = {}
+    photo = jpeg()
+    for level, status in (("village_mailbox", "pending"), ("county_center", "closed")):
+        number = case_at(cw, people["operator"], level, status)
+        seeded = client.post(f"/api/v1/cases/{number}/attachments", headers=operator_headers,
+                             data={"file": (io.BytesIO(photo), "p.jpg")},
+                             content_type="multipart/form-data").json["id"]
+        base = f"/api/v1/cases/{number}/attachments"
+        for (role, inside), operation in product(users, EVIDENCE_OPERATIONS):
+            area, headers = users[role, inside]
+            want = expected_evidence(role, area, operation, level, status)
+            before = stored_evidence(cw)
+            if operation == "add":
+                answer = client.post(base, headers=headers, content_type="multipart/form-data",
+                                     data={"file": (io.BytesIO(photo), "p.jpg")})
+            else:
+                path = {"list": "", "open": f"/{seeded}", "thumbnail": f"/{seeded}/thumbnail"}
+                answer = client.get(base + path[operation], headers=headers)
+            cell = f"{role} {'inside' if inside else 'outside'} {operation} at {level}.{status}"
+            assert answer.status_code == want, (cell, answer.status_code)
+            after = stored_evidence(cw)
+            if want >= 400:
+                assert after == before, f"a refused request wrote something: {cell}"
+            elif operation in ("add", "open"):  # one attach or view_attachment event each
+                assert after[2] == before[2] + 1, cell
+            tried[want] = tried.get(want, 0) + 1
+    assert sum(tried.values()) == 2 * len(users) * len(EVIDENCE_OPERATIONS)
+    assert set(tried) == {200, 201, 403, 404}, tried
+    record_property("figure:evidence permission cells by answer",
+                    ", ".join(f"{code}: {n}" for code, n in sorted(tried.items())))

@@ -3,6 +3,7 @@ no inline script or style (the browser tests prove the policy blocks nothing the
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 
@@ -45,7 +46,12 @@ def addresses(app, client, cw, people) -> dict[str, str]:
     case = receive(cw, people["operator"], petition())
     page = client.get("/login").get_data(as_text=True)
     bootstrap_css = re.search(r'href="(/bootstrap/static/[^"]+\.css)"', page).group(1)
-    values = {"number": case.number, "phone": "13812345678"}
+    from evidence_files import jpeg
+
+    from casework.evidence.attachments import Upload, add_attachment
+
+    photo = add_attachment(cw, people["operator"], case.number, Upload(io.BytesIO(jpeg()), "p.jpg"))
+    values = {"number": case.number, "phone": "13812345678", "attachment_id": str(photo["id"])}
     out = {}
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:

@@ -211,3 +211,13 @@ def test_the_reasons_of_the_core_and_of_webui_are_shown_in_chinese(client, peopl
     assert "特急案件须从县妇联维权中心开始办理" in intake.get_data(as_text=True)
     english = client.get("/reports/monthly?month=2026-13", headers=ENGLISH)
     assert "must be a month as YYYY-MM" in english.get_data(as_text=True)
+
+
+def test_every_refusal_of_an_attachment_is_in_the_catalogue():
+    from casework.evidence import _isobmff, _office, kinds, scrub
+
+    refusals = {kinds.EMPTY, kinds.TOO_LARGE, kinds.NOT_TAKEN, kinds.PROGRAM, kinds.ARCHIVE,
+                kinds.OLD_OFFICE, kinds.VIDEO, kinds.DAMAGED_PDF, _office.ZIP_BOMB,
+                _office.DAMAGED, _office.NOT_OFFICE, _office.MACROS, _isobmff.DAMAGED,
+                scrub.DAMAGED_PHOTO, scrub.TOO_MANY_PIXELS, scrub.NO_HEIF}
+    assert refusals - set(core_messages.FROM_THE_EVIDENCE) == set()

@@ -229,7 +229,7 @@ def test_audit_verify_says_all_is_well_in_one_line(run, cw, people):
         receive(cw, people["operator"], petition())
     result = run("audit", "verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout == "audit trail intact: 2 cases, 2 events checked\n"
+    assert result.stdout == "audit trail intact: 2 cases, 2 events, 0 attachments checked\n"
 
 
 def test_audit_verify_names_each_problem_and_exits_1(run, cw, people):
@@ -241,9 +241,9 @@ def test_audit_verify_names_each_problem_and_exits_1(run, cw, people):
     assert result.stdout.splitlines() == [
         f"case {numbers[1]} seq 1: altered: its content does not give its hash"]
     assert one_sentence(result) == (
-        "casework: the audit trail has 1 problem (3 cases, 3 events checked).")
+        "casework: the audit trail has 1 problem (3 cases, 3 events, 0 attachments checked).")
     result = run("audit", "verify", "--case", numbers[0])
     assert (result.exit_code, result.stdout) == (
-        0, "audit trail intact: 1 case, 1 event checked\n")
+        0, "audit trail intact: 1 case, 1 event, 0 attachments checked\n")
     assert one_sentence(run("audit", "verify", "--case", "450330-2026-999999")) == (
         "casework: no case 450330-2026-999999.")

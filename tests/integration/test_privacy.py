@@ -258,5 +258,6 @@ def test_keys_generate_status_and_rotate(cli, cw, people):
     result = CliRunner().invoke(main, ["keys", "rotate"], env={
         "CASEWORK_DATABASE_URL": cw.settings.database_url, "CASEWORK_WORKFLOW": str(WORKFLOW),
         "CASEWORK_DATA_KEY": new, **env_old}, catch_exceptions=False)
-    assert result.exit_code == 0 and result.output.startswith("1 petitioners re-sealed")
+    assert result.exit_code == 0 and result.output.startswith(
+        "1 petitioners and 0 attachments re-sealed")
     assert "sealed with key" in sentence(cli("keys", "rotate"))  # old key alone: refused

@@ -60,9 +60,9 @@ def _here() -> str:
     that GETs the same thing (the case page after pressing one of its buttons)."""
     if request.method == "GET":
         return request.full_path.rstrip("?")
-    if request.endpoint in ("cases.act", "cases.reveal_phone"):
-        return request.path.removesuffix("/phone")
+    if request.endpoint in ("cases.act", "cases.reveal_phone", "cases.add_attachments"):
+        return request.path.removesuffix("/phone").removesuffix("/attachments")
     return "/"
 
 
-from webui.cases import detail, intake, worklist  # noqa: E402,F401  (they add the routes)
+from webui.cases import detail, evidence, intake, worklist  # noqa: E402,F401  (the routes)

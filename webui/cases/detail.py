@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from casework.errors import Forbidden, IllegalTransition, Invalid, StaleVersion
+from casework.evidence import attachments
+from casework.evidence.kinds import KINDS, MAX_BYTES
 from casework.imports.areas import names_of
 from casework.lifecycle import actions, cases
 from casework.lifecycle.measure_rules import BODY_FIELDS as MEASURE_FIELDS
@@ -24,6 +26,10 @@ from webui.context import actor, casework
 CHOICE_FIELDS = ("outcome", "agency", "satisfaction", "target_level")
 # Actions with their own sections of the page (danger assessment, protective measures).
 SPECIAL = ("assess", "measure")
+# What the file picker offers: the kinds taken, by type and by extension (phones know HEIC and
+# AMR by extension only).
+ACCEPT = ",".join([*KINDS, *sorted({f".{ext}" for kind in KINDS.values()
+                                   for ext in kind.extensions})])
 
 
 @bp.get("/cases/<number>")
@@ -86,6 +92,9 @@ def render_case(number: str, status: int = 200, message: str | None = None, *,
     places = names_of(cw, [village, village[:9]])
     return render_template(
         "cases/detail.html", case=case, message=message, shown=shown or {},
+        evidence=attachments.list_attachments(cw, actor(), number),
+        may_attach=attachments.may_attach(cw, actor(), number),
+        max_bytes=MAX_BYTES, accept=ACCEPT,
         phone=(shown or {}).get("phone"),
         failed_action=failed[0] if failed else None,
         field_errors=failed[1] if failed else {}, typed=failed[2] if failed else {},

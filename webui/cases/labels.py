@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from casework.lifecycle.cases import OPEN_STATUSES
@@ -55,7 +55,8 @@ FIELDS = {
     "agency": _l("Agency"), "target_level": _l("Assign to"), "days": _l("Working days"),
     "satisfaction": _l("Satisfaction"), "channel": _l("Channel"),
     "on_the_spot": _l("Resolved on the spot"), "version": _l("Version"),
-    "action": _l("Action"),
+    "action": _l("Action"), "attachment": _l("Attachment"), "sha256": "SHA-256",
+    "size": _l("Size"), "content_type": _l("Type"), "file": _l("File"),
     "answers": _l("Answered yes"), "score": _l("Score"), "level": _l("Risk level"),
     "urgency": _l("Urgency"), "urgency_was": _l("Urgency before"),
     "risk_answers": _l("Danger assessment"),
@@ -68,7 +69,8 @@ FIELDS = {
 EVENTS = {"intake": _l("Received"), "warn": _l("Deadline near"), "overdue": _l("Overdue"),
           "view_phone": _l("Full phone number viewed"),
           "measure_overdue": _l("Protection order undecided past the legal time"),
-          "order_expiring": _l("Protection order ends within 7 days")}
+          "order_expiring": _l("Protection order ends within 7 days"),
+          "attach": _l("Evidence added"), "view_attachment": _l("Evidence opened")}
 
 
 def locale() -> str:
@@ -117,6 +119,10 @@ def data_value(key: str, value) -> str:
         return local_time(value)
     if key in ("urgency", "urgency_was"):
         return label("urgency", value)
+    if key == "size" and isinstance(value, int):
+        return file_size(value)
+    if key == "attachment":
+        return f"#{value}"
     if key in VOCABULARY:
         return label(key, value)
     if isinstance(value, bool):
@@ -129,6 +135,21 @@ def question_texts(ids: list[str]) -> str:
     screen = casework().workflow.risk
     texts = {q.id: q.text.get(locale()) for q in screen.questions} if screen else {}
     return "；".join(texts.get(qid, qid) for qid in ids)
+
+
+def file_size(size: int) -> str:
+    """820 KB, 4.5 MB: an attachment's size as people say it."""
+    if size < 1024 * 1024:
+        return gettext("%(num)s KB", num=format_decimal(max(1, round(size / 1024))))
+    return gettext("%(num)s MB", num=format_decimal(round(size / 1024 / 1024, 1)))
+
+
+def file_kind(content_type: str) -> str:
+    if content_type.startswith("image/"):
+        return gettext("Photo")
+    if content_type.startswith("audio/"):
+        return gettext("Recording")
+    return gettext("Document")
 
 
 def core_text(message) -> str:
@@ -149,5 +170,6 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         label=label, field_label=field_label, level_name=level_name, status_name=status_name,
         action_name=action_name, data_value=data_value, page_locale=locale,
-        core_text=core_text, open_statuses=OPEN_STATUSES)
+        core_text=core_text, open_statuses=OPEN_STATUSES, file_size=file_size,
+        file_kind=file_kind)
     app.jinja_env.filters["local_time"] = local_time
