@@ -29,7 +29,7 @@ PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 DATA_KEY = generate_key()
 TABLES = ("events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
           "areas", "scheduler_leases", "notifications", "login_attempts", "closed_figures",
-          "closed_months")
+          "closed_months", "user_sessions", "account_events")
 
 # A small county shaped like the field report's (平乐县): two townships of two villages each.
 COUNTY = "450330"
