@@ -120,10 +120,17 @@ def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: i
 
 
 def ready_to_serve(cw: Casework) -> None:
-    """Refuse to start (DataKeyError: one sentence, exit 1) without the data key, or with a key
-    that cannot open the petitioners already stored: a server up with the wrong key would
-    answer every case page with an error and find no earlier cases for any caller."""
+    """Refuse to start (one sentence, exit 1) with a weak or documented secret key (anyone who
+    knows it signs a session cookie of her own), without the data key, or with a data key that
+    cannot open the petitioners already stored: a server up with the wrong key would answer
+    every case page with an error and find no earlier cases for any caller."""
     from casework.privacy.petitioners import check_keys
+    from webui.config import secret_key_problem
+
+    problem = secret_key_problem(os.environ.get("CASEWORK_SECRET_KEY")
+                                 or cw.settings.secret_key)
+    if problem:
+        raise ValueError(problem)
 
     check_keys(cw.keyring, cw.engine)
 

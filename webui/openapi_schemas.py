@@ -5,6 +5,7 @@ actions, choices) come from the loaded workflows.yaml so the document follows an
 
 from __future__ import annotations
 
+from casework.people.account_log import KINDS as ACCOUNT_EVENT_KINDS
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
 from casework.workflow import Workflow
 
@@ -156,5 +157,14 @@ def schemas(wf: Workflow) -> dict:
                        "database": BOOL, "scheduler_last_scan": NULL_TIME,
                        "scheduler": {**SCHEDULER_HEALTH, "nullable": True},
                        "outbox": {**OUTBOX_HEALTH, "nullable": True}},
-                      ["status", "database", "scheduler_last_scan", "scheduler", "outbox"]),
+                      ["status"]),
+        "AccountEvents": obj({
+            "items": {"type": "array", "items": obj({
+                "at": {"type": "string", "format": "date-time"},
+                "kind": {"type": "string", "enum": list(ACCOUNT_EVENT_KINDS)},
+                "user": {**STR, "nullable": True,
+                         "description": "null for a failed login under an unknown name"},
+                "actor": STR, "address": STR, "detail": {"type": "object"}},
+                ["at", "kind", "user", "actor", "address"])},
+            "total": INT, "page": INT, "per_page": INT}, ["items", "total", "page", "per_page"]),
     }
