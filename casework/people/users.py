@@ -31,10 +31,11 @@ def actor_of(user: User) -> Actor:
 
 
 def guessable_words(session: Session, username: str, area_code: str) -> list[str]:
-    """What a guesser tries first for this account: its name, its area's and the areas above."""
+    """What a guesser tries first for this account: its name, and the names (in characters and
+    in pinyin, as people type them) and codes of its area and the areas above it."""
     codes = [area_code[:n] for n in AREA_CODE_LENGTHS if len(area_code) >= n] or [area_code]
-    names = session.execute(select(Area.name).where(Area.code.in_(codes))).scalars()
-    return [username, *names]
+    rows = session.execute(select(Area.name, Area.pinyin).where(Area.code.in_(codes))).all()
+    return [username, *codes, *(word for row in rows for word in row if word)]
 
 
 def check_new_password(session: Session, user: User | None, password: str, *,
