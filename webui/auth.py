@@ -32,7 +32,7 @@ login_manager = LoginManager()
 login_manager.session_protection = "strong"
 # What a user whose password was reset may still open before she changes it.
 BEFORE_PASSWORD_CHANGE = {"account.password", "auth.logout", "auth.login", "static",
-                          "locale.choose_language", "health.healthz"}
+                          "bootstrap.static", "locale.choose_language", "health.healthz"}
 
 
 class WebUser(UserMixin):

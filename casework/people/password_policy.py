@@ -13,8 +13,7 @@ MAX_LENGTH = 1024  # a hash of a megabyte of "password" is a cheap way to load t
 MIN_SCORE = 3
 TOO_SHORT = f"a password needs at least {MIN_LENGTH} characters"
 TOO_LONG = f"a password has at most {MAX_LENGTH} characters"
-TOO_EASY = ("this password is too easy to guess; use a longer one, e.g. several unrelated "
-            "words, and not your name or your area's")
+TOO_EASY = "this password is too easy to guess; use several unrelated words, not your name"
 
 
 def password_problem(password: str | None, user_inputs: Iterable[str] = ()) -> str | None:
