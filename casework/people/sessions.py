@@ -135,6 +135,8 @@ def open_sessions(cw: Casework, user_id: int, limits: Limits) -> list[UserSessio
 
 def end_own_session(cw: Casework, user_id: int, record_id: int, *, address: str) -> None:
     """The user ends one of her own sessions (a phone she lost, a shared computer)."""
+    if not 0 < record_id < 2**31:  # an integer column's range on every database
+        raise NotFound("no such session")
     with writing(cw.engine) as session:
         row = session.get(UserSession, record_id)
         if row is None or row.user_id != user_id or row.ended_at is not None:
