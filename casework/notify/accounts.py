@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from casework.notify.messages import FOOTER, TAG
 from casework.notify.queue import insert_rows, outbox_key, recipients
+from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.models import AccountEvent, Area, User
 
 OFFICER = "county_officer"
@@ -39,7 +40,8 @@ def notify_case_reader(cw, session: Session, user: User, entry: AccountEvent,
         f"{headline}：{user.username}。", "",
         f"账号：{user.username}", f"角色：{role}",
         f"区域：{area.name if area else ''}（{user.area_code}）",
-        f"操作人：{entry.actor}", f"时间：{entry.at.isoformat()}（UTC）",
+        f"操作人：{entry.actor}",
+        f"时间：{entry.at.astimezone(SHANGHAI).strftime('%Y-%m-%d %H:%M')}（北京时间）",
         "如非经您所知的安排，请立即联系系统管理员并在“账号日志”中核查。", "", FOOTER])
     rows = [{"case_id": None, "channel": "email", "recipient": address,
              "subject": f"{TAG}{headline}：{user.username}", "body": text, "urgent": True,
