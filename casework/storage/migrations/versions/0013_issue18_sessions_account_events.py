@@ -54,19 +54,19 @@ def upgrade() -> None:
     op.create_index(op.f('ix_account_events_at'), 'account_events', ['at'])
     op.create_index('ix_account_events_area_at', 'account_events', ['area_code', 'at'])
     op.create_index('ix_account_events_user_at', 'account_events', ['username', 'at'])
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('expires_at', casework.storage.db.UTCDateTime(),
-                                      nullable=True))
+    # Plain ADD COLUMN, not a batch copy: copying ``users`` on SQLite means dropping the
+    # table that events and tokens refer to, which foreign keys refuse once there are events.
+    op.add_column('users', sa.Column('must_change_password', sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    op.add_column('api_tokens', sa.Column('expires_at', casework.storage.db.UTCDateTime(),
+                                          nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.drop_column('expires_at')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('must_change_password')
+    # A plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of ``users`` would have to
+    # drop the table that events and tokens refer to, which foreign keys refuse.
+    op.execute('ALTER TABLE api_tokens DROP COLUMN expires_at')
+    op.execute('ALTER TABLE users DROP COLUMN must_change_password')
     op.drop_index('ix_account_events_user_at', table_name='account_events')
     op.drop_index('ix_account_events_area_at', table_name='account_events')
     op.drop_index(op.f('ix_account_events_at'), table_name='account_events')
