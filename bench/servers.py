@@ -24,7 +24,7 @@ from casework.storage.db import reading, writing
 COUNTY = "450330"
 VILLAGES = [f"{COUNTY}{100 + t:03d}{201 + v:03d}" for t in range(4) for v in range(5)]
 PASSWORD = "bench-password"  # bench/generate.py's too
-SECRET = "bench-http-secret"
+SECRET = "bench-http-secret-not-for-production-0123456789"
 CASEWORK = Path(sys.executable).with_name("casework")
 ACCESS_LOG = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'  # as webui/commands.py
 

@@ -30,7 +30,8 @@ PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 DATA_KEY = generate_key()
 TABLES = ("protection_measures", "events", "cases", "petitioners", "case_number_sequences",
           "api_tokens", "users", "areas", "scheduler_leases", "notifications", "login_attempts",
-          "closed_figures", "closed_months", "attachment_chunks", "attachments")
+          "closed_figures", "closed_months", "attachment_chunks", "attachments",
+          "user_sessions", "account_events")
 
 # A small county shaped like the field report's (平乐县): two townships of two villages each.
 COUNTY = "450330"

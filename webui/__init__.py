@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
 from webui import (
+    account,
     admin,
     api,
     auth,
@@ -61,6 +62,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.jinja_env.globals["get_locale"] = get_locale
     bootstrap5.init_app(app)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)  # her sessions and her password
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     app.register_blueprint(cases.bp)  # the worklist, case list, intake and case pages

@@ -1,5 +1,6 @@
-"""Admin pages (``/admin/users``, ``/admin/areas``, ``/admin/scheduler``): accounts, the area
-list, and whether the deadlines and notices are running.
+"""Admin pages (``/admin/users``, ``/admin/account-events``, ``/admin/areas``,
+``/admin/scheduler``): accounts and their log, the area list, and whether the deadlines and
+notices are running.
 
 An administrator manages the users and areas inside her own area; she reads reports but never
 case files.  The scheduler page shows the whole system's scan and outbox counts, and the failed
@@ -26,15 +27,29 @@ from wtforms.validators import DataRequired, Length, Optional
 from casework.errors import Invalid
 from casework.imports import areas
 from casework.notify.backlog import latest_failures, outbox_backlog
-from casework.people import users
+from casework.people import account_changes, users
+from casework.people.account_log import MAX_PER_PAGE, list_account_events
 from casework.scheduling.scheduler import scheduler_status
 from casework.storage.db import utcnow
+from webui.auth import client_address
 from webui.context import actor, casework
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 # The core names the area field "area"; the form (and the CLI) call it area_code.
 FIELD_OF = {"area": "area_code"}
+KIND_NAMES = {
+    "user_created": _l("account created"), "user_changed": _l("account changed"),
+    "password_changed": _l("password changed"), "password_reset": _l("password reset"),
+    "token_created": _l("API token made"), "token_revoked": _l("API token revoked"),
+    "login": _l("logged in"), "login_failed": _l("failed login"), "logout": _l("logged out"),
+    "session_ended": _l("session ended"), "locked": _l("locked out"),
+}
+
+
+@bp.app_template_global()
+def account_event_kind(kind: str) -> str:
+    return str(KIND_NAMES.get(kind, kind))
 
 
 class UserForm(FlaskForm):
@@ -43,6 +58,11 @@ class UserForm(FlaskForm):
     area_code = StringField(_l("Area code"), validators=[DataRequired(), Length(max=12)])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=255)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class ChangeForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    area_code = StringField(_l("Area code"), validators=[DataRequired(), Length(max=12)])
 
 
 class PasswordForm(FlaskForm):
@@ -105,7 +125,8 @@ def add_user():
             user = users.add_user_by(
                 casework(), by=actor(), username=form.username.data.strip(),
                 role=form.role.data, area_code=form.area_code.data.strip(),
-                email=(form.email.data or "").strip() or None, password=form.password.data)
+                email=(form.email.data or "").strip() or None, password=form.password.data,
+                address=client_address())
         except Invalid as exc:
             _refused(form, exc)
         else:
@@ -120,13 +141,13 @@ def reset_password(username: str):
     problem = _("Enter a new password.")
     if form.validate_on_submit():
         try:
-            users.set_password(casework(), by=actor(), username=username,
-                               password=form.password.data)
+            account_changes.set_password(casework(), by=actor(), username=username,
+                                         password=form.password.data, address=client_address())
         except Invalid as exc:
             problem = "; ".join(exc.fields.values())
         else:
-            flash(_("The password of %(name)s was changed; their sessions have ended.",
-                    name=username), "success")
+            flash(_("%(name)s has a one-time password now, to be changed at the next login; "
+                    "their sessions have ended.", name=username), "success")
             return redirect(url_for("admin.user_list"), 303)
     return _users_page(status=422, problem=f"{username}: {problem}")
 
@@ -137,12 +158,52 @@ def set_active(username: str, change: str):
     if not form.validate_on_submit():
         return _users_page(status=400, problem=_("The form has expired; try again."))
     try:
-        users.set_active(casework(), by=actor(), username=username, active=change == "activate")
+        account_changes.set_active(casework(), by=actor(), username=username,
+                                   active=change == "activate", address=client_address())
     except Invalid as exc:
         return _users_page(status=422, problem="; ".join(exc.fields.values()))
     flash(_("%(name)s was deactivated.", name=username) if change == "deactivate"
           else _("%(name)s was activated.", name=username), "success")
     return redirect(url_for("admin.user_list"), 303)
+
+
+@bp.post("/users/<username>/change")
+def change_user(username: str):
+    form = ChangeForm()
+    form.role.choices = [(role, role) for role in casework().workflow.roles]
+    if not form.validate_on_submit():
+        return _users_page(status=422, problem=_("Choose a role and an area code."))
+    try:
+        account_changes.change_user(casework(), by=actor(), username=username,
+                                    role=form.role.data, area_code=form.area_code.data.strip(),
+                                    address=client_address())
+    except Invalid as exc:
+        return _users_page(status=422, problem="; ".join(exc.fields.values()))
+    flash(_("%(name)s was changed.", name=username), "success")
+    return redirect(url_for("admin.user_list"), 303)
+
+
+@bp.post("/users/<username>/sessions/end")
+def end_sessions(username: str):
+    if not ConfirmForm().validate_on_submit():
+        return _users_page(status=400, problem=_("The form has expired; try again."))
+    count = account_changes.end_sessions_of(casework(), by=actor(), username=username,
+                                            address=client_address())
+    flash(_("%(count)d sessions of %(name)s have ended.", count=count, name=username),
+          "success")
+    return redirect(url_for("admin.user_list"), 303)
+
+
+@bp.get("/account-events")
+def account_events():
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+    per_page = min(max(request.args.get("per_page", PER_PAGE, type=int) or PER_PAGE, 1),
+                   MAX_PER_PAGE)
+    username = (request.args.get("user") or "").strip()[:64] or None
+    rows, total = list_account_events(casework(), area=users.managed_area(actor()),
+                                      username=username, page=page, per_page=per_page)
+    return render_template("admin/account_events.html", rows=rows, total=total, page=page,
+                           per_page=per_page, user=username or "")
 
 
 def _areas_page(form: AreasForm | None = None, status: int = 200):

@@ -15,6 +15,8 @@ from casework.evidence import attachments
 from casework.imports import areas
 from casework.lifecycle import actions, cases, intake
 from casework.people.access import report_area
+from casework.people.account_log import MAX_PER_PAGE, as_item, list_account_events
+from casework.people.users import managed_area
 from casework.workflow.diagram import describe, mermaid
 from webui.context import actor, casework
 from webui.extensions import csrf
@@ -180,6 +182,30 @@ def _report_answer(report: dict, fmt: str, name: str):
         data = report_files.to_xlsx(report, cw.workflow, str(get_locale() or "zh_CN"))
     return Response(data, content_type=REPORT_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
+        raise Invalid({name: f"a whole number from {low} to {high}"})
+    return int(raw)
+
+
+@bp.get("/account-events")
+def account_events():
+    """The account log of the accounts inside the administrator's area, newest first."""
+    area = managed_area(actor())  # 403 for every role but admin
+    page = _whole_number("page", 1, 1, 1_000_000)
+    per_page = _whole_number("per_page", 50, 1, MAX_PER_PAGE)
+    user = request.args.get("user") or None
+    if user is not None and (len(user) > 64 or "\x00" in user):
+        raise Invalid({"user": "2 to 64 letters, digits, '.', '_' or '-'"})
+    rows, total = list_account_events(casework(), area=area, username=user, page=page,
+                                      per_page=per_page)
+    return {"items": [as_item(row) for row in rows], "total": total, "page": page,
+            "per_page": per_page}
 
 
 @bp.get("/workflow")

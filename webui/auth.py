@@ -1,53 +1,66 @@
-"""Who is asking: the browser session (flask-login) or an API token (``Authorization: Bearer``).
+"""Who is asking: the browser session or an API token (``Authorization: Bearer``).
 
-The session holds the user's ``session_token``, not the user id (flask-login's "alternative
-token", flask-login #155): a password change or a deactivation gives the user a new token, which
-ends every session opened before it.  A session also ends after ``PERMANENT_SESSION_LIFETIME``
-since login (a working day) and after ``SESSION_IDLE_TIMEOUT`` without a request.
+A browser session is a record on the server (casework.people.sessions): the cookie carries its
+random id as flask-login's user id, and nothing else about the user.  Each request looks the
+record up; logout, the idle limit, the 8 hours, a password change, a deactivation, the user
+herself or an administrator end it there, so a copy of the cookie opens nothing afterwards.
 
-API tokens are credentials of their own, for outside systems: a password change leaves them
-working (the system that holds one did not learn the old password), a deactivation stops every
-token of the user at once, and ``casework tokens revoke`` ends one.
+API tokens are credentials of their own, for outside systems (casework.people.tokens).
 """
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from werkzeug.exceptions import TooManyRequests, Unauthorized
+from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from casework.people.users import authenticate, user_by_session_token
+from casework.people import sessions
+from casework.people.account_log import log_lockout
+from casework.people.users import actor_of, authenticate
 from casework.people.users import user_for_token as user_by_api_token
+from webui import devices
 from webui.context import casework
 from webui.errors import wants_json
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.session_protection = "strong"
-SEEN_RESOLUTION = 60  # seconds: how finely the idle limit is measured
+# What a user whose password was reset may still open before she changes it.
+BEFORE_PASSWORD_CHANGE = {"account.password", "auth.logout", "auth.login", "static",
+                          "bootstrap.static", "locale.choose_language", "health.healthz"}
 
 
 class WebUser(UserMixin):
     """The logged-in user as the web layer needs it; never carries the password hash."""
 
-    def __init__(self, user, *, via_token: bool = False) -> None:
-        from casework.people.users import actor_of
-
+    def __init__(self, user, *, session_id: str = "", record_id: int | None = None,
+                 via_token: bool = False) -> None:
         self.actor = actor_of(user)
+        self.id = user.id
         self.username = user.username
         self.role = user.role
         self.area_code = user.area_code
+        self.must_change_password = user.must_change_password
         self.via_token = via_token
-        self._session_token = user.session_token
+        self.session_id = session_id
+        self.record_id = record_id
 
     def get_id(self) -> str:
-        return self._session_token
+        return self.session_id
+
+
+def limits() -> sessions.Limits:
+    return sessions.Limits(lifetime=current_app.permanent_session_lifetime,
+                           idle=current_app.config["SESSION_IDLE_TIMEOUT"])
+
+
+def client_address() -> str:
+    return (request.remote_addr or "unknown")[:64]
 
 
 def bearer_token() -> str | None:
@@ -57,29 +70,17 @@ def bearer_token() -> str | None:
 
 
 @login_manager.user_loader
-def load_from_session(session_token: str) -> WebUser | None:
+def load_from_session(session_id: str) -> WebUser | None:
     if "Authorization" in request.headers:
         return None  # an explicit credential wins over a cookie (and is not CSRF-checked)
-    if not _session_is_current(time.time()):
+    if not isinstance(session_id, str) or not 20 <= len(session_id) <= 100:
+        return None
+    found = sessions.live_user(casework(), session_id, limits())
+    if found is None:
         _clear_keeping_language()
         return None
-    user = user_by_session_token(casework(), session_token)
-    return WebUser(user) if user else None
-
-
-def _session_is_current(now: float) -> bool:
-    """Within its lifetime since login and its idle limit since the last request; the last
-    request's time is written at most once a minute, so most answers set no cookie."""
-    login_at, seen_at = session.get("login_at"), session.get("seen_at")
-    if not all(isinstance(t, int | float) for t in (login_at, seen_at)):
-        return False
-    lifetime = current_app.permanent_session_lifetime.total_seconds()
-    idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
-    if now - login_at > lifetime or now - seen_at > idle:
-        return False
-    if now - seen_at >= SEEN_RESOLUTION:
-        session["seen_at"] = now
-    return True
+    user, record_id = found
+    return WebUser(user, session_id=session_id, record_id=record_id)
 
 
 @login_manager.request_loader
@@ -96,6 +97,18 @@ def unauthorized():
     if wants_json():
         raise Unauthorized("log in, or send Authorization: Bearer TOKEN")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@bp.before_app_request
+def password_change_first():
+    """After an administrator's reset the one-time password opens only the change page."""
+    if request.endpoint in BEFORE_PASSWORD_CHANGE or not current_user.is_authenticated:
+        return None
+    if current_user.via_token or not current_user.must_change_password:
+        return None
+    if wants_json():
+        raise Forbidden("change your password first, at /account/password")
+    return redirect(url_for("account.password"))
 
 
 class LoginForm(FlaskForm):
@@ -121,6 +134,15 @@ def _safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/"
 
 
+def start_session(user) -> None:
+    """Open a server-side session for ``user`` in this browser (login, password change)."""
+    session_id = sessions.open_session(casework(), user, address=client_address(),
+                                       browser=request.user_agent.string or "")
+    # A fresh session at login: nothing planted before it (a CSRF token) survives into it.
+    _clear_keeping_language()
+    login_user(WebUser(user, session_id=session_id))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
@@ -128,28 +150,34 @@ def login():
         return render_template("auth/login.html", form=form, next=request.args.get("next", ""))
     throttle = current_app.extensions["casework_login_throttle"]
     username = (request.form.get("username") or "").strip()[:64]
-    address = request.remote_addr or "unknown"
-    wait = throttle.blocked_for(username, address)
+    address = client_address()
+    device = devices.trusted_nonce(username)
+    wait = throttle.blocked_for(username, address, device)
     if wait:
         raise TooManyRequests("too many failed logins; try again later", retry_after=wait)
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form, next=request.form.get("next", ""),
                                error="enter a user name and a password"), 400
-    user = authenticate(casework(), username, form.password.data)
+    user = authenticate(casework(), username, form.password.data, address=address)
     if user is None:
-        throttle.failed(username, address)
+        if throttle.failed(username, address, device):
+            log_lockout(casework(), username, address=address,
+                        detail={"clients": "this_device" if device else "without_device_cookie"})
         return render_template("auth/login.html", form=form, next=request.form.get("next", ""),
                                error="wrong user name or password"), 401
-    throttle.succeeded(username, address)
-    # A fresh session at login: nothing planted before it (a CSRF token) survives into it.
-    _clear_keeping_language()
-    login_user(WebUser(user))
-    session["login_at"] = session["seen_at"] = time.time()
-    return redirect(_safe_next(request.form.get("next") or request.args.get("next")))
+    throttle.succeeded(username, address, device)
+    start_session(user)
+    target = (url_for("account.password") if user.must_change_password
+              else _safe_next(request.form.get("next") or request.args.get("next")))
+    response = redirect(target)
+    devices.remember(response, user.username)
+    return response
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated and not current_user.via_token:
+        sessions.logout(casework(), current_user.record_id, address=client_address())
     if current_user.is_authenticated:
         logout_user()
     _clear_keeping_language()

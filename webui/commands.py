@@ -139,10 +139,17 @@ def check_port_free(address: str) -> None:
 
 
 def ready_to_serve(cw: Casework) -> None:
-    """Refuse to start (DataKeyError: one sentence, exit 1) without the data key, or with a key
-    that cannot open the petitioners already stored: a server up with the wrong key would
-    answer every case page with an error and find no earlier cases for any caller."""
+    """Refuse to start (one sentence, exit 1) with a weak or documented secret key (anyone who
+    knows it signs a session cookie of her own), without the data key, or with a data key that
+    cannot open the petitioners already stored: a server up with the wrong key would answer
+    every case page with an error and find no earlier cases for any caller."""
     from casework.privacy.petitioners import check_keys
+    from webui.config import secret_key_problem
+
+    problem = secret_key_problem(os.environ.get("CASEWORK_SECRET_KEY")
+                                 or cw.settings.secret_key)
+    if problem:
+        raise ValueError(problem)
 
     problem = cw.settings.key_file_problems.get("CASEWORK_SECRET_KEY")
     if problem:  # a session secret that exists but cannot be read: not a random one instead

@@ -18,6 +18,29 @@ def _flag(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in TRUE
 
 
+MIN_SECRET_KEY = 32
+# Values the documentation shows as placeholders or examples: whoever copies one has a key
+# everyone who read the docs knows, and can sign a session cookie of her own.
+DOCUMENTED_SECRET_KEYS = frozenset({
+    "change-me", "changeme", "replace-with-64-hex-characters", "secret", "dev", "test-secret-key",
+    "replace-with-a-long-random-value",
+})
+
+
+def secret_key_problem(value: str | None) -> str | None:
+    """Why ``value`` cannot sign the sessions of a real server, in one sentence; None if it can
+    (or is unset: then a random key is used, see ``_secret_key``)."""
+    if not value:
+        return None
+    if value.strip().lower() in DOCUMENTED_SECRET_KEYS:
+        return ("CASEWORK_SECRET_KEY is an example from the documentation; make one with "
+                "python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    if len(value) < MIN_SECRET_KEY:
+        return (f"CASEWORK_SECRET_KEY must be at least {MIN_SECRET_KEY} characters long; make one "
+                "with python3 -c 'import secrets; print(secrets.token_hex(32))'")
+    return None
+
+
 def _secret_key(configured: str | None) -> str:
     if configured:
         return configured

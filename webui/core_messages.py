@@ -75,6 +75,11 @@ FROM_THE_CORE = (
     _l("not an e-mail address"),
     _l("already taken"),
     _l("you cannot deactivate yourself"),
+    _l("this password is too easy to guess; use several unrelated words, not your name"),
+    _l("the current password is not right"),
+    _l("the new password must differ from the current one"),
+    _l("you cannot change your own role or area"),
+    _l("no such session"),
     # pydantic's own words for an empty resolve_now.note (the intake form lets it through)
     _l("String should have at least 1 character"),
     # the note casework/scheduling/scan.py writes on an automatic escalation (shown for system
@@ -129,7 +134,8 @@ FROM_THE_WORKFLOW = (
     _l("a whole number of working days from 1 to 30"),
     _l("a whole number from 1 to 1000000"),
     _l("a whole number from 1 to 200"),
-    _l("at least 8 characters"),
+    _l("a password needs at least 10 characters"),
+    _l("a password has at most 1024 characters"),
 )
 
 # The core's refusals of a value outside a fixed vocabulary (casework.vocabulary.one_of).
@@ -147,6 +153,8 @@ FROM_THE_VOCABULARY = (
 FROM_WEBUI = (
     _l("enter a user name and a password"),
     _l("wrong user name or password"),
+    _l("the two new passwords differ"),
+    _l("change your password first, at /account/password"),
     _l("too many failed logins; try again later"),
     _l("the language must be zh_CN or en"),
     _l("the address contains a NUL character"),

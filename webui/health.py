@@ -7,8 +7,11 @@ the longest a healthy takeover takes (240 s late at the default 60 s interval). 
 that never scanned is not late (a fresh install); the admin page says so.  The outbox never
 makes it 503: a mail server that is down delays notices, it does not stop the web app.
 
-Public (monitoring has no login), so it names no holder, host or recipient: counts and times
-only.  The admin page (/admin/scheduler) shows the rest.
+Anyone gets ``{"status": ...}`` and the status code, which is what a load balancer or an uptime
+check needs.  The details (database, scheduler, outbox) need a login, a session or an API token
+(monitoring uses a token of its own): how late the scheduler is tells an outsider when notices
+go unsent.  Even then they name no holder, host or recipient: counts and times only.  The admin
+page (/admin/scheduler) shows the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint
+from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -50,8 +54,9 @@ def healthz():
         except SQLAlchemyError as exc:  # e.g. a schema older than the scheduler's table
             log.warning("health check: scheduler status unreadable (%s)", type(exc).__name__)
     late = bool(scheduler and scheduler["late"])
-    body = {"status": "unavailable" if not database else "scheduler_late" if late else "ok",
-            "database": database,
-            "scheduler_last_scan": scheduler["last_scan_at"] if scheduler else None,
-            "scheduler": scheduler, "outbox": outbox}
+    body = {"status": "unavailable" if not database else "scheduler_late" if late else "ok"}
+    if current_user.is_authenticated:
+        body.update({"database": database,
+                     "scheduler_last_scan": scheduler["last_scan_at"] if scheduler else None,
+                     "scheduler": scheduler, "outbox": outbox})
     return body, 200 if database and not late else 503, {"Cache-Control": "no-store"}

@@ -187,8 +187,17 @@ def _paths(wf: Workflow) -> dict:
             "This document", "openapi", {200: {"description": "OpenAPI 3.0",
                                                "content": {JSON: {"schema": {"type": "object"}}}}},
             security=[])},
+        "/api/v1/account-events": {"get": operation(
+            "The account log of the accounts inside the administrator's area, newest first",
+            "accountEvents", {200: ok("AccountEvents")}, (400, 401, 403, 422),
+            params=[query("user", {"type": "string", "maxLength": 64}, "one account's entries"),
+                    query("page", {"type": "integer", "minimum": 1, "maximum": 1000000,
+                                   "default": 1}),
+                    query("per_page", {"type": "integer", "minimum": 1, "maximum": 500,
+                                       "default": 50})])},
         "/healthz": {"get": operation(
-            "Health: database reachable, scheduler's last scan and lag, outbox backlog",
+            "Health: {status} for anyone; with a login also the database, the scheduler's "
+            "last scan and lag, and the outbox backlog",
             "health",
             {200: ok("Health"),
              503: ok("Health", "The database is not reachable, or the scheduler's lag exceeds "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from casework.evidence.kinds import KINDS, MAX_BYTES
 from casework.lifecycle.measure_rules import MEASURES, STAGE_FIELDS
+from casework.people.account_log import KINDS as ACCOUNT_EVENT_KINDS
 from casework.reporting.protection import FIGURES as PROTECTION
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
 from casework.workflow import Workflow
@@ -277,5 +278,14 @@ def _bodies(wf: Workflow) -> dict:
                        "database": BOOL, "scheduler_last_scan": NULL_TIME,
                        "scheduler": {**SCHEDULER_HEALTH, "nullable": True},
                        "outbox": {**OUTBOX_HEALTH, "nullable": True}},
-                      ["status", "database", "scheduler_last_scan", "scheduler", "outbox"]),
+                      ["status"]),
+        "AccountEvents": obj({
+            "items": {"type": "array", "items": obj({
+                "at": {"type": "string", "format": "date-time"},
+                "kind": {"type": "string", "enum": list(ACCOUNT_EVENT_KINDS)},
+                "user": {**STR, "nullable": True,
+                         "description": "null for a failed login under an unknown name"},
+                "actor": STR, "address": STR, "detail": {"type": "object"}},
+                ["at", "kind", "user", "actor", "address"])},
+            "total": INT, "page": INT, "per_page": INT}, ["items", "total", "page", "per_page"]),
     }

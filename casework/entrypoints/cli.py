@@ -105,57 +105,6 @@ def areas_import(ctx, file):
     click.echo(f"{count} areas imported")
 
 
-@main.group()
-def users():
-    """User accounts."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option("--role", required=True, help="A role of workflows.yaml, e.g. village_cadre.")
-@click.option("--area", "area_code", required=True, help="The area code the user works in.")
-@click.option("--email", default=None, help="Where notifications are sent.")
-@click.pass_context
-def users_add(ctx, name, role, area_code, email):
-    """Add a user; the password is read from standard input."""
-    from casework.people.users import add_user
-
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    user = add_user(load(ctx), username=name, role=role, area_code=area_code,
-                    password=password, email=email)
-    click.echo(f"user {user.username} added ({user.role}, {user.area_code})")
-
-
-@main.group()
-def tokens():
-    """API tokens."""
-
-
-@tokens.command("create")
-@click.argument("name")
-@click.option("--label", default="", help="What the token is for.")
-@click.pass_context
-def tokens_create(ctx, name, label):
-    """Print a new API token for user NAME (shown once; only its hash is kept)."""
-    from casework.people.users import create_token
-
-    click.echo(create_token(load(ctx), name, label))
-
-
-@tokens.command("revoke")
-@click.argument("name")
-@click.option("--label", default=None, help="Only the tokens with this label.")
-@click.pass_context
-def tokens_revoke(ctx, name, label):
-    """Stop the API tokens of user NAME (a password change does not stop them)."""
-    from casework.people.users import revoke_tokens
-
-    click.echo(f"{revoke_tokens(load(ctx), name, label)} token(s) of {name} revoked")
-
-
 def parse_moment(value: str | None) -> datetime | None:
     """An ISO-8601 time; without a zone it is Beijing time."""
     if value is None:
@@ -475,5 +424,9 @@ def _add_plugin_commands() -> None:
 
 
 _add_core_commands()
+from casework.entrypoints.accounts_cli import tokens, users  # noqa: E402  (they use load)
+
+main.add_command(users)
+main.add_command(tokens)
 _add_plugin_commands()
 __all__ = ["main"]

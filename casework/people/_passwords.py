@@ -1,27 +1,46 @@
-"""Slow password hashing with the standard library's scrypt (no web framework in the core)."""
+"""Slow password hashing: argon2id with OWASP's parameters; scrypt hashes of earlier versions
+are still checked, and ``needs_rehash`` tells the login to store them again as argon2id."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import secrets
 
-N, R, P = 2**14, 8, 1  # about 50 ms and 16 MiB: slow for a guesser, fine for a login
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+# OWASP Password Storage Cheat Sheet: argon2id, 19 MiB of memory, 2 iterations, 1 lane.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32,
+                        salt_len=16, type=Type.ID)
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P, dklen=32)
-    encoded = (base64.b64encode(part).decode() for part in (salt, digest))
-    return "$".join(("scrypt", str(N), str(R), str(P), *encoded))
+    return HASHER.hash(password)
 
 
 def check_password(stored: str, password: str) -> bool:
+    if stored.startswith("scrypt$"):
+        return _check_scrypt(stored, password)
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
+        return HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """An older scheme or other parameters: store the password again at the next login."""
+    if not stored.startswith("$argon2id$"):
+        return True
+    try:
+        return HASHER.check_needs_rehash(stored)
+    except InvalidHashError:
+        return True
+
+
+def _check_scrypt(stored: str, password: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
         actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n),
                                 r=int(r), p=int(p), dklen=32)
     except (ValueError, TypeError):

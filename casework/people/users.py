@@ -1,41 +1,64 @@
-"""Users and their API tokens."""
+"""Users: accounts, signing in, and who manages whose account."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
-from casework.errors import Forbidden, Invalid, NotFound
-from casework.people._passwords import check_password, hash_password
+from casework.errors import Forbidden, Invalid
+from casework.people._passwords import check_password, hash_password, needs_rehash
 from casework.people.access import Actor
+from casework.people.account_log import console_actor, record
+from casework.people.password_policy import password_problem
+from casework.people.tokens import create_token, revoke_tokens, user_for_token
 from casework.storage.db import reading, utcnow, writing
-from casework.storage.models import ApiToken, Area, User
+from casework.storage.models import Area, User
 
+__all__ = ["actor_of", "add_user", "add_user_by", "authenticate", "create_token",
+           "list_users", "managed_area", "revoke_tokens", "user_for_token"]
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
 ADMIN = "admin"
+AREA_CODE_LENGTHS = (6, 9, 12)
 
 
 def actor_of(user: User) -> Actor:
     return Actor(id=user.id, username=user.username, role=user.role, area_code=user.area_code)
 
 
+def guessable_words(session: Session, username: str, area_code: str) -> list[str]:
+    """What a guesser tries first for this account: its name, and the names (in characters and
+    in pinyin, as people type them) and codes of its area and the areas above it."""
+    codes = [area_code[:n] for n in AREA_CODE_LENGTHS if len(area_code) >= n] or [area_code]
+    rows = session.execute(select(Area.name, Area.pinyin).where(Area.code.in_(codes))).all()
+    return [username, *codes, *(word for row in rows for word in row if word)]
+
+
+def check_new_password(session: Session, user: User | None, password: str, *,
+                       username: str = "", area_code: str = "") -> None:
+    """Invalid (field ``password``, one sentence) unless ``password`` is long and strong."""
+    words = guessable_words(session, user.username if user else username,
+                            user.area_code if user else area_code)
+    problem = password_problem(password, words)
+    if problem:
+        raise Invalid({"password": problem})
+
+
 def add_user(cw: Casework, *, username: str, role: str, area_code: str, password: str,
-             email: str | None = None) -> User:
+             email: str | None = None, actor: str | None = None, address: str = "") -> User:
     """A new user; the role must be the workflow's and the area of the kind the role works at."""
+    from casework.notify.accounts import notify_case_reader
+
     errors = {}
     if not USERNAME.match(username or ""):
         errors["username"] = "2 to 64 letters, digits, '.', '_' or '-'"
     spec = cw.workflow.roles.get(role)
     if spec is None:
         errors["role"] = "must be one of: " + ", ".join(cw.workflow.roles)
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = f"at least {MIN_PASSWORD} characters"
     if email and not EMAIL.match(email):
         errors["email"] = "not an e-mail address"
     if errors:
@@ -49,26 +72,27 @@ def add_user(cw: Casework, *, username: str, role: str, area_code: str, password
                                    f"{area.kind}"})
         if session.execute(select(User.id).where(User.username == username)).first():
             raise Invalid({"username": "already taken"})
+        check_new_password(session, None, password, username=username, area_code=area_code)
+        now = utcnow()
         user = User(username=username, role=role, area_code=area_code, email=email or None,
                     password_hash=hash_password(password), session_token=secrets.token_hex(16),
-                    created_at=utcnow())
+                    created_at=now)
         session.add(user)
         session.flush()
+        entry = record(session, "user_created", user, actor=actor or console_actor(),
+                       address=address, detail={"role": role, "area": area_code}, at=now)
+        if spec.sees_cases:
+            notify_case_reader(cw, session, user, entry, now)
         return user
-
-
-def user_by_session_token(cw: Casework, session_token: str) -> User | None:
-    with reading(cw.engine) as session:
-        return session.execute(
-            select(User).where(User.session_token == session_token, User.active.is_(True))
-        ).scalar_one_or_none()
 
 
 _dummy_hash: list[str] = []
 
 
-def authenticate(cw: Casework, username: str, password: str) -> User | None:
-    """The active user with this name and password, else None."""
+def authenticate(cw: Casework, username: str, password: str, *,
+                 address: str = "") -> User | None:
+    """The active user with this name and password, else None (and a ``login_failed`` entry).
+    A hash of an older scheme is stored again as argon2id now that the password is known."""
     with reading(cw.engine) as session:
         user = session.execute(
             select(User).where(User.username == username)).scalar_one_or_none()
@@ -77,48 +101,16 @@ def authenticate(cw: Casework, username: str, password: str) -> User | None:
         if not _dummy_hash:
             _dummy_hash.append(hash_password("not a password of anyone"))
         check_password(_dummy_hash[0], password)
-        return None
-    if not check_password(user.password_hash, password) or not user.active:
-        return None
-    return user
-
-
-def create_token(cw: Casework, username: str, label: str = "") -> str:
-    """A new API token for ``username``; only its hash is stored, so it is shown once."""
-    token = "cw_" + secrets.token_urlsafe(32)
+    elif check_password(user.password_hash, password) and user.active:
+        if needs_rehash(user.password_hash):
+            with writing(cw.engine) as session:
+                session.execute(update(User).where(User.id == user.id)
+                                .values(password_hash=hash_password(password)))
+        return user
     with writing(cw.engine) as session:
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            raise NotFound(f"no user named {username}")
-        session.add(ApiToken(user_id=user.id, label=label[:100], token_hash=_digest(token),
-                             created_at=utcnow()))
-    return token
-
-
-def revoke_tokens(cw: Casework, username: str, label: str | None = None) -> int:
-    """Stop the user's live API tokens (those with ``label`` only, when given); how many."""
-    with writing(cw.engine) as session:
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None:
-            raise NotFound(f"no user named {username}")
-        live = [ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)]
-        if label is not None:
-            live.append(ApiToken.label == label)
-        return session.execute(update(ApiToken).where(*live).values(revoked_at=utcnow())).rowcount
-
-
-def user_for_token(cw: Casework, token: str) -> User | None:
-    with reading(cw.engine) as session:
-        row = session.execute(
-            select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-                ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
-                User.active.is_(True))
-        ).scalar_one_or_none()
-        return row
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+        record(session, "login_failed", user, actor=user.username if user else "",
+               address=address, detail={} if user is None or user.active else {"inactive": True})
+    return None
 
 
 # -- administration (the admin pages; ``by=None`` is the command line, the server's operator) ----
@@ -145,41 +137,19 @@ def list_users(cw: Casework, *, by: Actor | None, page: int = 1, per_page: int =
     return [(user, name) for user, name in rows], total
 
 
-def add_user_by(cw: Casework, *, by: Actor | None, area_code: str, **fields) -> User:
-    """``add_user``, for an area inside ``by``'s own."""
+def refuse_nul(**fields) -> None:
     # PostgreSQL refuses NUL in text: stop it here, as a field error, not as a database error.
-    nul = {name: "contains a NUL character" for name, value in {"area": area_code, **fields}
-           .items() if isinstance(value, str) and "\x00" in value}
+    nul = {name: "contains a NUL character" for name, value in fields.items()
+           if isinstance(value, str) and "\x00" in value}
     if nul:
         raise Invalid(nul)
+
+
+def add_user_by(cw: Casework, *, by: Actor | None, area_code: str, address: str = "",
+                **fields) -> User:
+    """``add_user``, for an area inside ``by``'s own."""
+    refuse_nul(area=area_code, **fields)
     if not (area_code or "").startswith(managed_area(by)):
         raise Invalid({"area": f"{area_code} is outside your area"})
-    return add_user(cw, area_code=area_code, **fields)
-
-
-def set_password(cw: Casework, *, by: Actor | None, username: str, password: str) -> None:
-    """A new password, and a new session token: every session opened before it ends."""
-    if len(password or "") < MIN_PASSWORD:
-        raise Invalid({"password": f"at least {MIN_PASSWORD} characters"})
-    with writing(cw.engine) as session:
-        user = _managed_user(session, by, username)
-        user.password_hash = hash_password(password)
-        user.session_token = secrets.token_hex(16)
-
-
-def set_active(cw: Casework, *, by: Actor | None, username: str, active: bool) -> None:
-    """Deactivate (or reactivate) a user.  Users are never deleted: events name them."""
-    with writing(cw.engine) as session:
-        user = _managed_user(session, by, username)
-        if by is not None and user.id == by.id and not active:
-            raise Invalid({"username": "you cannot deactivate yourself"})
-        user.active = active
-        # A deactivated user's open sessions end now, not when they time out.
-        user.session_token = secrets.token_hex(16)
-
-
-def _managed_user(session, by: Actor | None, username: str) -> User:
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.area_code.startswith(managed_area(by)):
-        raise NotFound(f"no user named {username}")
-    return user
+    return add_user(cw, area_code=area_code, actor=by.username if by else None,
+                    address=address, **fields)

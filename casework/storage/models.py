@@ -39,9 +39,13 @@ class User(SQLModel, table=True):
     area_code: str = Field(foreign_key="areas.code", max_length=12)
     email: str | None = Field(default=None, max_length=255)
     active: bool = True
-    # Part of the browser session; a new one at every password change logs out old sessions.
+    # Replaced at every password change and deactivation.  Browser sessions are records of
+    # their own (UserSession), ended there; this stays as the account's credential generation.
     session_token: str = Field(max_length=64)
     created_at: datetime = _time()
+    # Set by an administrator's reset: the password is one-time and must be changed at the
+    # next login (docs/security.md).
+    must_change_password: bool = False
 
 
 class ApiToken(SQLModel, table=True):
@@ -54,6 +58,49 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _time()
     last_used_at: datetime | None = _time(default=None)
     revoked_at: datetime | None = _time(default=None)
+    # A token forgotten in an old script must not work for ever: 365 days unless told.
+    expires_at: datetime | None = _time(default=None)
+
+
+class UserSession(SQLModel, table=True):
+    """One browser session, on the server (DESIGN.md, "Accounts, sessions").
+
+    The cookie carries a random id; only its SHA-256 is kept here, so a copied database opens
+    no session.  A session is live while ``ended_at`` is null, it is younger than 8 hours and
+    was seen within the idle limit: ending it here ends it for every copy of the cookie."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_live", "user_id", "ended_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(unique=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id")
+    created_at: datetime = _time()
+    last_seen_at: datetime = _time()
+    address: str = Field(default="", max_length=64)
+    browser: str = Field(default="", max_length=255)
+    ended_at: datetime | None = _time(default=None)
+    ended_reason: str | None = Field(default=None, max_length=32)
+
+
+class AccountEvent(SQLModel, table=True):
+    """One entry of the account log: accounts made and changed, passwords, tokens, logins,
+    failures, logouts, ended sessions, lockouts.  Only inserted; never a password or token.
+
+    ``area_code`` is the area of the account concerned (empty for a failed login under an
+    unknown name, whose text is not kept: it is often a password typed in the wrong box); an
+    administrator reads the entries of the accounts inside her area."""
+
+    __tablename__ = "account_events"
+    __table_args__ = (Index("ix_account_events_area_at", "area_code", "at"),
+                      Index("ix_account_events_user_at", "username", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    kind: str = Field(max_length=32)
+    username: str = Field(default="", max_length=64)
+    area_code: str = Field(default="", max_length=12)
+    actor: str = Field(default="", max_length=96)
+    address: str = Field(default="", max_length=64)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class Petitioner(SQLModel, table=True):

@@ -47,7 +47,7 @@ def test_the_access_log_masks_the_callers_phone(cw, people, database_url, tmp_pa
     port = free_port()
     log = tmp_path / "server.log"
     env = {**os.environ, "CASEWORK_DATABASE_URL": database_url,
-           "CASEWORK_SECRET_KEY": "access-log-test", "CASEWORK_SCAN_INTERVAL": "3600",
+           "CASEWORK_SECRET_KEY": "access-log-test-" + "0" * 32, "CASEWORK_SCAN_INTERVAL": "3600",
            "CASEWORK_DATA_KEY": DATA_KEY}
     with log.open("wb") as out:
         server = subprocess.Popen(

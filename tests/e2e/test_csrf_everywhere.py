@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from casework.lifecycle.intake import receive
 from casework.storage.db import reading
-from casework.storage.models import Area, Case, Event, LoginAttempt, User
+from casework.storage.models import Area, Case, Event, LoginAttempt, User, UserSession
 from e2e.conftest import csrf_token_of, login
 
 BY_ADMIN = ("admin.",)
@@ -25,7 +25,10 @@ def everything(cw) -> tuple:
         versions = session.execute(select(func.sum(Case.version))).scalar_one() or 0
         active = session.execute(select(func.count()).where(User.active.is_(True))).scalar_one()
         stamps = sorted(session.execute(select(User.session_token)).scalars())
-    return (*rows, versions, active, *stamps)
+        roles = sorted(session.execute(select(User.role, User.area_code)).all())
+        ended = session.execute(select(func.count()).where(
+            UserSession.ended_at.is_not(None))).scalar_one()
+    return (*rows, versions, active, *stamps, *roles, ended)
 
 
 def post_routes(app, values: dict[str, str]) -> dict[str, str]:
@@ -49,7 +52,7 @@ def signed_in(csrf_app, username: str):
 def test_every_page_post_without_a_csrf_token_answers_400_and_writes_nothing(
         csrf_app, cw, people):
     case = receive(cw, people["operator"], petition())
-    routes = post_routes(csrf_app, {"number": case.number,
+    routes = post_routes(csrf_app, {"number": case.number, "record_id": "1",
                                     "username": people["leader"].username})
     pages = {endpoint: path for endpoint, path in routes.items()
              if not path.startswith("/api/")}
@@ -62,6 +65,8 @@ def test_every_page_post_without_a_csrf_token_answers_400_and_writes_nothing(
             answer = client.post(path, data={"action": "note", "note": "x", "version": "1",
                                              "username": "new_user", "role": "leader",
                                              "area_code": "450330", "password": "x" * 12,
+                                             "current_password": "correct horse battery",
+                                             "confirm": "x" * 12,
                                              "locale": "en", **token})
             assert answer.status_code == 400, (path, token, answer.status_code)
             tried += 1
@@ -73,14 +78,17 @@ def test_every_page_post_without_a_csrf_token_answers_400_and_writes_nothing(
                           ).status_code == 400
     expected = {"auth.login", "auth.logout", "cases.act", "cases.reveal_phone",
                 "cases.new_case", "locale.choose_language", "admin.add_user",
-                "admin.import_areas", "admin.set_active", "admin.reset_password"}
+                "admin.import_areas", "admin.set_active", "admin.reset_password",
+                "admin.change_user", "admin.end_sessions", "account.password",
+                "account.end_session", "account.end_others"}
     assert expected <= set(pages)
     assert tried == 2 * len(pages)
 
 
 def test_every_api_post_with_a_session_needs_the_csrf_header(csrf_app, cw, people):
     case = receive(cw, people["operator"], petition())
-    routes = post_routes(csrf_app, {"number": case.number, "username": "nobody"})
+    routes = post_routes(csrf_app, {"number": case.number, "username": "nobody",
+                                    "record_id": "1"})
     api = {endpoint: path for endpoint, path in routes.items() if path.startswith("/api/")}
     assert len(api) >= 3
     client = signed_in(csrf_app, people["operator"].username)

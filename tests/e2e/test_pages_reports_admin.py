@@ -172,7 +172,9 @@ def test_an_admin_lists_and_adds_users(client, people):
 
 @pytest.mark.parametrize("changes, field, reason", [
     ({"username": "x"}, "username", "letters, digits"),
-    ({"password": "short"}, "password", "at least 8"),
+    ({"password": "short"}, "password", "at least 10"),
+    ({"password": "wang_fang 1"}, "password", "too easy to guess"),
+    ({"password": "password12345"}, "password", "too easy to guess"),
     ({"email": "not-mail"}, "email", "e-mail"),
     ({"area_code": COUNTY}, "area_code", "works at a village"),
     ({"area_code": "450331100201"}, "area_code", "outside your area"),
@@ -207,8 +209,9 @@ def test_a_password_reset_ends_the_users_open_sessions(app, client, people):
 def test_a_too_short_new_password_is_refused(client, people):
     login(client, people["admin"].username)
     operator = people["operator"].username
-    answer = client.post(f"/admin/users/{operator}/password", data={"password": "short"})
-    assert answer.status_code == 422 and "at least 8" in page(answer)
+    answer = client.post(f"/admin/users/{operator}/password", data={"password": "short"},
+                         headers=ENGLISH)
+    assert answer.status_code == 422 and "at least 10" in page(answer)
     assert login(client.application.test_client(), operator).status_code == 302
 
 

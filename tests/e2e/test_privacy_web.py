@@ -144,7 +144,7 @@ def test_a_full_run_logged_at_debug_holds_no_petitioner_data(cw, people, tmp_pat
     port, log_file = _free_port(), tmp_path / "server.log"
     env = {**os.environ, "CASEWORK_DATABASE_URL": cw.settings.database_url,
            "CASEWORK_WORKFLOW": str(WORKFLOW), "CASEWORK_DATA_KEY": DATA_KEY,
-           "CASEWORK_SCAN_INTERVAL": "1", "CASEWORK_SECRET_KEY": "log-test-secret"}
+           "CASEWORK_SCAN_INTERVAL": "1", "CASEWORK_SECRET_KEY": "log-test-secret-" + "0" * 32}
     tokens = {who: create_token(cw, people[who].username) for who in ("operator", "village_a1")}
     with log_file.open("wb") as log:
         server = subprocess.Popen(

@@ -47,8 +47,8 @@ def validate(client, answer) -> None:
                         cls=jsonschema.OAS30Validator)
 
 
-def test_healthz_before_any_scan_is_ok_and_says_so(client):
-    answer = client.get("/healthz")
+def test_healthz_before_any_scan_is_ok_and_says_so(client, as_):
+    answer = client.get("/healthz", headers=as_("leader"))
     assert answer.status_code == 200
     assert answer.json["status"] == "ok" and answer.json["scheduler_last_scan"] is None
     assert answer.json["scheduler"] == {
@@ -59,14 +59,14 @@ def test_healthz_before_any_scan_is_ok_and_says_so(client):
     validate(client, answer)
 
 
-def test_healthz_shows_the_last_scan_its_lag_and_the_outbox_backlog(client, cw):
+def test_healthz_shows_the_last_scan_its_lag_and_the_outbox_backlog(client, cw, as_):
     scanned(cw, seconds_ago=150)
     notice(cw, "a", status="pending", age=timedelta(minutes=10))
     notice(cw, "b", status="pending", attempts=2, last_error="421 try later")
     notice(cw, "c", status="sending", age=timedelta(minutes=1))
     notice(cw, "d", status="failed", age=timedelta(days=2), attempts=20, last_error="550 no")
     notice(cw, "e", status="sent", age=timedelta(days=1), sent_at=utcnow())
-    answer = client.get("/healthz")
+    answer = client.get("/healthz", headers=as_("leader"))
     assert answer.status_code == 200 and answer.json["status"] == "ok"
     scheduler, outbox = answer.json["scheduler"], answer.json["outbox"]
     assert 150 <= scheduler["seconds_since_last_scan"] < 170
@@ -75,22 +75,22 @@ def test_healthz_shows_the_last_scan_its_lag_and_the_outbox_backlog(client, cw):
     assert answer.json["scheduler_last_scan"] == scheduler["last_scan_at"]
     assert (outbox["pending"], outbox["retrying"], outbox["failed"]) == (3, 1, 1)
     assert 600 <= outbox["oldest_pending_seconds"] < 620
-    assert HOLDER.split(":")[0] not in answer.get_data(as_text=True)  # public: no host names
+    assert HOLDER.split(":")[0] not in answer.get_data(as_text=True)  # no host names
     validate(client, answer)
 
 
-def test_healthz_answers_503_once_the_scheduler_is_later_than_the_allowed_lag(client, cw):
+def test_healthz_answers_503_once_the_scheduler_is_later_than_the_allowed_lag(client, cw, as_):
     scanned(cw, seconds_ago=60 + max_lag(60) + 5)
-    answer = client.get("/healthz")
+    answer = client.get("/healthz", headers=as_("leader"))
     assert answer.status_code == 503
     assert (answer.json["status"], answer.json["database"]) == ("scheduler_late", True)
     assert answer.json["scheduler"]["late"] and answer.json["scheduler"]["lag_seconds"] > 240
     validate(client, answer)
 
 
-def test_a_slow_schedulers_lag_is_judged_by_its_own_interval(client, cw):
+def test_a_slow_schedulers_lag_is_judged_by_its_own_interval(client, cw, as_):
     scanned(cw, seconds_ago=400, interval=300)  # `casework scheduler --interval 300`
-    answer = client.get("/healthz")
+    answer = client.get("/healthz", headers=as_("leader"))
     assert answer.status_code == 200
     assert answer.json["scheduler"]["interval_seconds"] == 300
     assert answer.json["scheduler"]["max_lag_seconds"] == 1200

@@ -23,7 +23,8 @@ EXPECTED = {
 }
 # Who opens each GET route (the others are opened by a county officer).
 OPENED_BY = {"admin.area_list": "admin", "admin.user_list": "admin",
-             "admin.scheduler_page": "admin"}
+             "admin.scheduler_page": "admin", "admin.account_events": "admin",
+             "api.account_events": "admin"}
 THIS_MONTH = datetime.now(SHANGHAI).strftime("%Y-%m")
 QUERY = {"api.monthly_report": "?month=" + THIS_MONTH,
          "api.period_report": f"?from={THIS_MONTH}&to={THIS_MONTH}"}

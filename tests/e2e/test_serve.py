@@ -61,7 +61,8 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "CASEWORK_DATABASE_URL": cw.settings.database_url,
-               "CASEWORK_WORKFLOW": str(WORKFLOW), "CASEWORK_SECRET_KEY": "serve-test-key",
+               "CASEWORK_WORKFLOW": str(WORKFLOW),
+               "CASEWORK_SECRET_KEY": "serve-test-key-" + "0" * 32,
                "CASEWORK_SCAN_INTERVAL": "1", "CASEWORK_SMTP_URL": "", "CASEWORK_WEBHOOK_URL": "",
                "CASEWORK_DATA_KEY": DATA_KEY}
         self.log = log
@@ -118,8 +119,8 @@ INTAKE = {"channel": "hotline_12338", "village_code": VILLAGE_A1, "category": "m
 def test_two_workers_answer_and_run_no_scheduler(cw, people, serve):
     token = create_token(cw, people["operator"].username)
     server = serve("--workers", "2")
-    health = server.wait_up()
-    assert health["database"] is True
+    assert server.wait_up() == {"status": "ok"}  # anyone gets the status alone
+    assert call(f"{server.base}/healthz", token=token)[1]["database"] is True
     assert len(workers_of(server.process.pid, 2)) == 2
 
     status, created = call(f"{server.base}/api/v1/cases", token=token, body=INTAKE)
@@ -133,7 +134,7 @@ def test_two_workers_answer_and_run_no_scheduler(cw, people, serve):
     assert status == 200 and earlier
 
     time.sleep(3)  # three scan intervals: a scheduler inside a worker would have scanned
-    assert call(f"{server.base}/healthz")[1]["scheduler_last_scan"] is None
+    assert call(f"{server.base}/healthz", token=token)[1]["scheduler_last_scan"] is None
     assert server.stop() == 0
     log = server.log.read_text()
     assert "run `casework scheduler` beside them" in log
@@ -142,10 +143,11 @@ def test_two_workers_answer_and_run_no_scheduler(cw, people, serve):
 
 
 def test_one_worker_runs_the_scheduler_inside(cw, people, serve):
+    token = create_token(cw, people["operator"].username)
     server = serve("--workers", "1", "--threads", "2")
     server.wait_up()
     deadline = time.monotonic() + 30
-    while call(f"{server.base}/healthz")[1]["scheduler_last_scan"] is None:
+    while call(f"{server.base}/healthz", token=token)[1]["scheduler_last_scan"] is None:
         assert time.monotonic() < deadline, server.log.read_text()[-2000:]
         time.sleep(0.3)
     assert len(workers_of(server.process.pid, 1)) == 1

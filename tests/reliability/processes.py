@@ -27,7 +27,7 @@ def free_port() -> int:
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
     return {**os.environ, "CASEWORK_DATABASE_URL": database_url,
-            "CASEWORK_WORKFLOW": str(WORKFLOW), "CASEWORK_SECRET_KEY": "crash-test-key",
+            "CASEWORK_WORKFLOW": str(WORKFLOW), "CASEWORK_SECRET_KEY": "crash-test-key-" + "0" * 32,
             "CASEWORK_SMTP_URL": "", "CASEWORK_WEBHOOK_URL": "", "CASEWORK_DATA_KEY": DATA_KEY,
             **extra}
 

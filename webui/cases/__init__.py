@@ -46,6 +46,7 @@ def navigation() -> dict:
     links.append(("/workflow", _("Workflow")))
     if current_user.role == "admin":
         links += [("/admin/users", _("Users")), ("/admin/areas", _("Areas")),
+                  ("/admin/account-events", _("Account log")),
                   ("/admin/scheduler", _("Scheduler"))]
     current = max((href for href, _label in links if request.path == href
                    or (href != "/" and request.path.startswith(href + "/"))),
