@@ -24,6 +24,7 @@ from casework.people.access import (
     inside_area,
     visible_filter,
 )
+from casework.privacy.masks import mask_id_number, mask_phone
 from casework.privacy.petitioners import PetitionerData, open_petitioner, with_phone
 from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.db import reading, utcnow, writing
@@ -49,20 +50,6 @@ def parse_day(value: str) -> date | None:
     except ValueError:
         return None
 OPEN_STATUSES = ("pending", "in_progress", "waiting")
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678: enough to recognise a caller, not enough to call her."""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-def mask_id_number(id_number: str) -> str:
-    """450330********1234: the county of registration and the last four, no birth date."""
-    if len(id_number) < 10:
-        return "*" * len(id_number)
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 def iso(value: datetime | None) -> str | None:
