@@ -127,7 +127,8 @@ def test_gunicorns_logger_masks_every_field_that_holds_a_path():
     from webui.access_log import PrivateAccessLogger
 
     logger = PrivateAccessLogger(Config())
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/api/v1/callers/%2B86%20139%200000%200001/cases",
+    environ = {"REQUEST_METHOD": "GET",
+               "RAW_URI": "/api/v1/callers/%2B86%20139%200000%200001/cases",
                "PATH_INFO": "/api/v1/callers/+86 139 0000 0001/cases", "QUERY_STRING": "",
                "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.200.100.250",
                "HTTP_REFERER": "https://casework.example.org/cases/139-0000-0001"}

@@ -3,10 +3,11 @@ the user's area, through the JSON API.
 
 The expected answer of each cell is read from workflows.yaml here, with its own reading of
 the permission table (not casework's code): 404 for a role that works with no case files and
-outside the user's area (the same answer as for a case that does not exist), 409 when the action is not possible from the case's state, 403
-when the table does not give the role the action (or only as the level's unit, and the user is
-not that unit), else 200.  A refused request must write nothing; a granted one writes one event.
-The number of cells tried is recorded as a figure for docs/reliability.md.
+outside the user's area (the same answer as for a case that does not exist), 409 when the
+action is not possible from the case's state, 403 when the table does not give the role the
+action (or only as the level's unit, and the user is not that unit), else 200.  A refused
+request must write nothing; a granted one writes one event.  The number of cells
+tried is recorded as a figure for docs/reliability.md.
 """
 
 from __future__ import annotations
