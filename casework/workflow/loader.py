@@ -175,6 +175,9 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
         },
         resolve_now_level=intake_level(
             "resolve_now_level", intake.get("resolve_now_level"), "resolved"),
+        resolve_now_roles=read.known(
+            read.items(intake, "resolve_now_roles", "intake", optional=True), roles, "intake",
+            "role"),
         quiet_hours=_quiet_hours(read, doc),
     )
     _check_actions_have_sources(read, doc, workflow)

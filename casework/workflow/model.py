@@ -103,6 +103,8 @@ class Workflow:
     channel_start_levels: dict[str, str]
     resolve_now_level: str
     quiet_hours: QuietHours | None = None
+    # Roles that may resolve on the spot at resolve_now_level besides its unit (the hotline).
+    resolve_now_roles: tuple[str, ...] = ()
     machine: Machine = field(init=False, repr=False)
     transitions: list[tuple[str, str, str]] = field(init=False, repr=False)
 

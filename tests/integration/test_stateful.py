@@ -97,9 +97,15 @@ class CaseChain(RuleBasedStateMachine):
         body = petition(channel=channel, urgency=urgency, village_code=village)
         if start and channel != "mailbox" and urgency != "emergency":
             body["start_level"] = start
+        recorder = self.people[0]
         if on_the_spot and channel != "mailbox" and urgency != "emergency":
             body["resolve_now"] = {"outcome": "advised", "note": "answered on the call"}
-        case = receive(self.cw, self.people[0], body, now=self.now)
+            # Resolved on the spot by whoever may resolve at that level (issue 18): the
+            # hotline at the county center, else the level's own unit.
+            unit = {"village_congress": 3 if village == VILLAGE_A1 else 4,
+                    "township_federation": 2}.get(body.get("start_level", ""))
+            recorder = self.people[unit] if unit is not None else recorder
+        case = receive(self.cw, recorder, body, now=self.now)
         return case.number
 
     @rule(number=cases, who=st.integers(0, len(ROLES) - 1),

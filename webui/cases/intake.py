@@ -31,6 +31,7 @@ def new_case():
     form = IntakeForm()
     form.use_workflow(cw.workflow, locale())
     problems: list[str] = []
+    refused = False
     if form.validate_on_submit():
         code = village_of(form)
         if code is not None:
@@ -38,10 +39,16 @@ def new_case():
                 case = intake.receive(cw, me, form.body(code))
             except Invalid as exc:
                 problems = form.add_errors(exc.fields)
+            except Forbidden:
+                # A level above her own unit, or resolving on the spot where her role may not
+                # resolve (casework.lifecycle.intake.check_recorder_may): nothing was written.
+                refused = True
+                problems = [_("You may not log a petition at that level, or resolve it on the "
+                              "spot there: send it to your own level, or leave it pending.")]
             else:
                 flash(_("Case %(number)s was logged.", number=case.number), "success")
                 return redirect(url_for("cases.detail", number=case.number), 303)
-    status = 422 if form.errors or problems else 200
+    status = 403 if refused else 422 if form.errors or problems else 200
     return render_template("cases/new.html", form=form, problems=problems,
                            village=_village_hint(form.village_code.data),
                            screen_pop=_screen_pop()), status
