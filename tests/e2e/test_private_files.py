@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import AREAS, DATA_KEY, petition
+
 from e2e.test_access_log import free_port, wait_until_up
 
 
