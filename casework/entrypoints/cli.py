@@ -301,6 +301,7 @@ def audit_verify(ctx, number):
     differs from its events; exit status 1 if there is any."""
     from casework.lifecycle.audit import verify
 
+    # The events' texts are opened with the data key, asked for only when one holds text.
     tally = verify(load(ctx).engine, number=number, report=lambda p: click.echo(str(p)))
     checked = f"{_count(tally.cases, 'case')}, {_count(tally.events, 'event')} checked"
     if tally.problems:
@@ -397,27 +398,35 @@ def keys_generate():
 @keys.command("status")
 @click.pass_context
 def keys_status(ctx):
-    """Show the current key's id and how many petitioners each key has sealed."""
+    """Show the current key's id, and how many petitioners and case texts (summaries, events'
+    notes and reasons) each key has sealed."""
+    from casework.privacy.narrative_keys import narratives_by_key
     from casework.privacy.petitioners import count_by_key
 
     cw = load(ctx)
     current = cw.keyring.current.key_id
     click.echo(f"current key: {current}")
-    for key_id, count in sorted(count_by_key(cw.engine).items()):
+    petitioners, texts = count_by_key(cw.engine), narratives_by_key(cw.engine)
+    for key_id in sorted(set(petitioners) | set(texts)):
         mark = " (current)" if key_id == current else ""
-        click.echo(f"{key_id}: {count} petitioners{mark}")
+        click.echo(f"{key_id}: {petitioners.get(key_id, 0)} petitioners, "
+                   f"{texts.get(key_id, 0)} case texts{mark}")
 
 
 @keys.command("rotate")
 @click.pass_context
 def keys_rotate(ctx):
-    """Re-seal every petitioner under CASEWORK_DATA_KEY; older keys go in
-    CASEWORK_OLD_DATA_KEYS (comma-separated) until this has run."""
+    """Re-seal every petitioner and every case text (summaries, notes, reasons) under
+    CASEWORK_DATA_KEY; older keys go in CASEWORK_OLD_DATA_KEYS (comma-separated) until this
+    has run."""
+    from casework.privacy.narrative_keys import rotate_narratives
     from casework.privacy.petitioners import rotate
 
     cw = load(ctx)
     count = rotate(cw.keyring, cw.engine)
-    click.echo(f"{count} petitioners re-sealed under key {cw.keyring.current.key_id}")
+    texts = rotate_narratives(cw.keyring, cw.engine)
+    click.echo(f"{count} petitioners and {texts} case texts re-sealed under key "
+               f"{cw.keyring.current.key_id}")
 
 
 @main.group()

@@ -15,6 +15,7 @@ from casework.lifecycle.events import append, insert_first, new_event
 from casework.lifecycle.schemas import CaseCreate, parse
 from casework.notify import notify_event
 from casework.people.access import SYSTEM, Actor, may_act, require_case_reader
+from casework.privacy.narratives import SUMMARY, seal_text
 from casework.privacy.petitioners import PetitionerData, new_petitioner
 from casework.reporting.closed_months import refuse_if_closed
 from casework.scheduling.deadlines import SHANGHAI
@@ -66,7 +67,8 @@ def receive_validated(
     case = Case(
         number=f"{county}-{year}-{seq:06d}", county_code=county, year=year, seq=seq,
         channel=data.channel, category=data.category, urgency=data.urgency,
-        summary=data.summary, petitioner_id=petitioner.id, village_code=village.code,
+        summary=seal_text(cw.keyring.current, SUMMARY, data.summary),
+        petitioner_id=petitioner.id, village_code=village.code,
         received_at=received_at, last_event_seq=0, version=0,
     )
     to_status = "in_progress" if data.resolve_now else "pending"
