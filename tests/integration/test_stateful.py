@@ -34,6 +34,7 @@ from casework.lifecycle.intake import receive
 from casework.lifecycle.projection import PROJECTED, projected_columns, replay
 from casework.people.access import allowed_actions
 from casework.people.users import actor_of, add_user
+from casework.privacy import narratives
 from casework.scheduling.scan import scan
 from casework.storage.db import make_engine, reading, writing
 from casework.storage.models import Case, Event
@@ -169,8 +170,12 @@ class CaseChain(RuleBasedStateMachine):
             assert {k: replayed[k] for k in PROJECTED} == projected_columns(case)
             previous = None
             for event in own:  # and the events form the case's hash chain
+                # The chain is taken over the plaintext of the sealed texts (issue 18).
+                plain = {name: getattr(event, name) for name in FIELDS}
+                plain["note"] = narratives.open_note(self.cw.keyring, plain["note"])
+                plain["data"] = narratives.open_data(self.cw.keyring, plain["data"])
                 assert event.prev_hash == previous and event.hash == event_hash(
-                    case.number, {name: getattr(event, name) for name in FIELDS}, previous)
+                    case.number, plain, previous)
                 previous = event.hash
             assert case.last_hash == previous
 
