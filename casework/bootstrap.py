@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from casework.config import Settings
 from casework.privacy.crypto import KEY_ENV, DataKeyError, Keyring
+from casework.privacy.narratives import register_keys
 from casework.scheduling.deadlines import WorkingCalendar
 from casework.storage.db import make_engine
 from casework.workflow import Workflow, load_workflow
@@ -49,9 +50,12 @@ class Casework:
 def bootstrap(settings: Settings | None = None, *, engine: Engine | None = None) -> Casework:
     settings = settings or Settings.from_env()
     workflow = load_workflow(settings.workflow_path)
-    return Casework(
+    cw = Casework(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         workflow=workflow,
         calendar=WorkingCalendar(workflow.extra_holidays, workflow.extra_workdays),
     )
+    # Every event written through this engine seals its texts under this Casework's key.
+    register_keys(cw.engine, lambda: cw.keyring)
+    return cw

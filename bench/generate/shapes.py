@@ -15,9 +15,9 @@ from casework.scheduling.deadlines import SHANGHAI
 
 SPRING_FESTIVAL = chinese_calendar.Holiday.spring_festival.value
 
-GENERATOR_VERSION = 5  # 2: seasons and holidays, notes per level; 3: petitioners sealed;
+GENERATOR_VERSION = 6  # 2: seasons and holidays, notes per level; 3: petitioners sealed;
 # 4: events hash-chained (casework/lifecycle/chain.py); 5: each month from its own seeds, in
-# parallel
+# parallel; 6: summaries, notes and reasons sealed (casework/privacy/narratives.py)
 SCAN_LAG = timedelta(seconds=40)  # the scheduler scans every minute
 HISTORY_FROM = (2016, 1)
 SHORT = {"village_mailbox": "village", "village_congress": "village",

@@ -9,6 +9,7 @@ the worker, once, is what keeps the parent (which only writes) from becoming the
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from bench.generate.shapes import SUMMARIES, SURNAMES
 from bench.generate.simulate import CaseSim
 from bench.rows import case_row, chain, sqlite_value
 from casework.lifecycle.projection import replay
+from casework.privacy.narratives import NARRATIVE_DATA, NOTE, SUMMARY, seal_data, seal_text
 from casework.privacy.petitioners import SEALED, PetitionerData, sealed_columns
 
 _WORLD: dict = {}
@@ -33,6 +35,22 @@ class MonthRows:
     petitioners: list[tuple]
     cases: list[tuple]
     events: list[tuple]
+
+
+NOTE_AT, DATA_AT = 10, 11  # in rows.EVENT_COLUMNS
+
+
+def sealed_row(key, row: tuple) -> tuple:
+    """An event's stored row (``Ev.text_row``) with its note and reasons sealed."""
+    note, data = row[NOTE_AT], row[DATA_AT]
+    if not isinstance(data, str):
+        data = json.dumps(data, ensure_ascii=False)
+    narrative = any(f'"{name}"' in data for name in NARRATIVE_DATA)
+    if not note and not narrative:
+        return row
+    if narrative:
+        data = json.dumps(seal_data(key, json.loads(data)), ensure_ascii=False)
+    return (*row[:NOTE_AT], seal_text(key, NOTE, note), data, *row[DATA_AT + 1:])
 
 
 def simulate_month(plan: MonthPlan) -> MonthRows:
@@ -58,10 +76,12 @@ def simulate_month(plan: MonthPlan) -> MonthRows:
                             sealed["phone_hash"],
                             "female" if people.random() < 0.95 else "male",
                             people.choice(("18_34", "35_59", "60_plus"))))
-        events += [ev.text_row(case_id, village) for ev in evs]
+        # Sealed as the engine stores them, after the chain took their plaintext.
+        events += [sealed_row(key, ev.text_row(case_id, village)) for ev in evs]
         county, year, seq = number[:6], int(number[7:11]), int(number[12:])
+        summary = seal_text(key, SUMMARY, people.choice(SUMMARIES))
         row = case_row(case_id, number, county, year, seq, fields["channel"],
-                       fields["category"], fields["urgency"], people.choice(SUMMARIES), case_id,
+                       fields["category"], fields["urgency"], summary, case_id,
                        village, received, replay(evs), last_hash)
         cases.append(tuple(map(sqlite_value, row)))
     events.sort(key=lambda row: row[9])  # by time, as the engine would have inserted them

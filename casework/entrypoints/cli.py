@@ -21,6 +21,7 @@ from casework.bootstrap import Casework, bootstrap
 from casework.config import Settings
 from casework.errors import CaseworkError
 from casework.scheduling.deadlines import SHANGHAI
+from casework.storage.private_files import keep_files_private, make_sqlite_private
 
 
 class CaseworkGroup(click.Group):
@@ -57,6 +58,9 @@ def load(ctx: click.Context) -> Casework:
 @click.option("-v", "--verbose", is_flag=True, help="Log more (never petitioner data).")
 def main(verbose: bool) -> None:
     """Casework: petitions of the women's federation rights-protection network."""
+    # Before anything is opened: the database, its -wal and -shm, backups and keys are
+    # survivors' data, readable by this account alone (casework/storage/private_files.py).
+    keep_files_private()
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -84,6 +88,9 @@ def init(ctx):
     upgrade(cw.engine, keys_for_migrations)
     refuse_a_second_data_key(cw)
     made += [make_missing_data_key(cw), make_missing_secret_key(cw)]
+    if cw.engine.dialect.name == "sqlite":
+        for path in make_sqlite_private(cw.engine.url.database):
+            click.echo(f"made private (0600): {path}")
     click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
     for line in filter(None, made):
         click.echo(line)

@@ -89,6 +89,7 @@ def keys_status(ctx):
     """Where the keys come from, the data key's id and how many petitioners each key sealed."""
     from casework.entrypoints.cli import _count, load
     from casework.evidence.upkeep import count_by_key as attachments_by_key
+    from casework.privacy.narrative_keys import narratives_by_key
     from casework.privacy.petitioners import count_by_key
 
     cw = load(ctx)
@@ -101,9 +102,11 @@ def keys_status(ctx):
               else f"the environment ({SECRET_ENV})" if settings.secret_key
               else "none (random at each start: run `casework init` to make one)")
     click.echo(f"session secret: {secret}")
-    for key_id, count in sorted(count_by_key(cw.engine).items()):
+    petitioners, texts = count_by_key(cw.engine), narratives_by_key(cw.engine)
+    for key_id in sorted(set(petitioners) | set(texts)):
         mark = " (current)" if key_id == current else ""
-        click.echo(f"{key_id}: {count} petitioners{mark}")
+        click.echo(f"{key_id}: {petitioners.get(key_id, 0)} petitioners, "
+                   f"{texts.get(key_id, 0)} case texts{mark}")
     for key_id, count in sorted(attachments_by_key(cw.engine).items()):
         mark = " (current)" if key_id == current else ""
         click.echo(f"{key_id}: {_count(count, 'attachment')}{mark}")
@@ -117,10 +120,12 @@ def keys_rotate(ctx):
     run."""
     from casework.entrypoints.cli import _count, load
     from casework.evidence.upkeep import rotate_attachments
+    from casework.privacy.narrative_keys import rotate_narratives
     from casework.privacy.petitioners import rotate
 
     cw = load(ctx)
     count = rotate(cw.keyring, cw.engine)
     attachments = rotate_attachments(cw.keyring, cw.engine)
-    click.echo(f"{count} petitioners and {_count(attachments, 'attachment')} re-sealed under "
-               f"key {cw.keyring.current.key_id}")
+    texts = rotate_narratives(cw.keyring, cw.engine)
+    click.echo(f"{count} petitioners, {_count(attachments, 'attachment')} and {texts} case "
+               f"texts re-sealed under key {cw.keyring.current.key_id}")

@@ -232,6 +232,10 @@ class DriverTransaction:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     def __enter__(self) -> DriverTransaction:
         engine = self._engine
         self.statements = statements(engine.dialect)

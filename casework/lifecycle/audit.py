@@ -13,6 +13,11 @@ What is found, named by case number and event seq:
 - a case row whose projection (level, status, deadline, flags, last seq, version, chain head)
   is not the replay of its events.
 
+The chain is taken over an event's plaintext (casework/lifecycle/chain.py), so its note and the
+narrative fields of its data are opened with the data key first; a text that does not open
+(not sealed as Casework seals it, or sealed under another field or key) is reported as
+*altered*, whatever its hash says.
+
 Views of petitioner data are in the chain like any change: showing a phone and ID number in
 full is the ``view_phone`` event (casework.lifecycle.cases.reveal_phone); lists, the case page and
 the caller screen show them masked.  The only exports are the monthly report files, which carry
@@ -27,6 +32,7 @@ PostgreSQL), so actions taken meanwhile are not mistaken for damage.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -35,6 +41,8 @@ from sqlalchemy import Engine, select
 from casework.errors import NotFound
 from casework.lifecycle.chain import FIELDS, canonical, digest
 from casework.lifecycle.projection import PROJECTED, START, project_row
+from casework.privacy.crypto import Keyring, TamperedData
+from casework.privacy.narratives import NARRATIVE_DATA, keyring_of, open_data, open_note
 from casework.storage.models import Case, Event
 
 CASES = Case.__table__
@@ -63,10 +71,13 @@ class Tally:
 
 
 def verify(engine: Engine, *, number: str | None = None,
-           report: Callable[[Problem], None] = print) -> Tally:
+           report: Callable[[Problem], None] = print, keyring: Keyring | None = None) -> Tally:
     """Check every case (or case ``number``: NotFound if there is none); each problem is
-    given to ``report`` as it is found.  The counts checked and found."""
+    given to ``report`` as it is found.  The counts checked and found.  ``keyring`` opens the
+    events' texts (default: the keys casework.bootstrap registered for ``engine``), asked for
+    only when an event holds one."""
     tally = Tally()
+    opener = _Opener(engine, keyring)
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin():
         case_query = select(CASES.c.id, CASES.c.number, CASES.c.last_hash,
@@ -93,6 +104,7 @@ def verify(engine: Engine, *, number: str | None = None,
                 own, pending = pending[1], next(events, None)
             tally.cases += 1
             tally.events += len(own)
+            own = [opener.opened(row) for row in own]
             for problem in check_case(case, own):
                 tally.problems += 1
                 report(problem)
@@ -119,15 +131,57 @@ def _hash_of(number: str, event, seq: int | None = None) -> str:
     return digest(canonical(number, *fields, event.prev_hash))
 
 
+EVENT_ROW = ("case_id", "prev_hash", "hash", *FIELDS)
+
+
+class OpenedEvent(namedtuple("OpenedEvent", EVENT_ROW)):  # noqa: PYI024
+    """An event row of verify's query with its texts opened; ``sealed_right`` is False when
+    one of them did not open."""
+
+    __slots__ = ()
+    sealed_right = True
+
+    @property
+    def _mapping(self) -> dict:
+        return self._asdict()
+
+
+class _BadlySealed(OpenedEvent):
+    __slots__ = ()
+    sealed_right = False
+
+
+class _Opener:
+    NOTE, DATA = EVENT_ROW.index("note"), EVENT_ROW.index("data")
+
+    def __init__(self, engine: Engine, keyring: Keyring | None) -> None:
+        self.engine, self.keyring = engine, keyring
+
+    def opened(self, row) -> OpenedEvent:
+        values = list(row)
+        note, data = values[self.NOTE], values[self.DATA]
+        if not note and not any(name in data for name in NARRATIVE_DATA):
+            return OpenedEvent(*values)
+        if self.keyring is None:
+            self.keyring = keyring_of(self.engine)
+        try:
+            values[self.NOTE] = open_note(self.keyring, note)
+            values[self.DATA] = open_data(self.keyring, data)
+        except TamperedData:
+            return _BadlySealed(*values)
+        return OpenedEvent(*values)
+
+
 def check_case(case, events: list) -> Iterator[Problem]:
     """The problems of one case: ``case`` a row of verify's case query, ``events`` its rows of
-    the event query in seq order."""
+    the event query in seq order, their texts opened (``OpenedEvent``)."""
     number = case.number
     if not events:
         yield Problem(number, None, "no events: the case has lost its history")
         return
     seqs = {event.seq for event in events}
-    intact = [_hash_of(number, event) == event.hash for event in events]
+    intact = [getattr(event, "sealed_right", True) and _hash_of(number, event) == event.hash
+              for event in events]
     previous_hash, expected = None, 1
     for index, event in enumerate(events):
         seq = event.seq
@@ -163,6 +217,8 @@ def _failed(case, events: list, index: int, seqs: set[int]) -> str:
     after = events[index + 1].prev_hash if index + 1 < len(events) else case.last_hash
     if index and after == before:
         return "inserted: the chain goes from the event before it to the one after it"
+    if not getattr(event, "sealed_right", True):
+        return "altered: its text is not sealed as Casework seals it"
     return "altered: its content does not give its hash"
 
 

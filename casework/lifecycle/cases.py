@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
@@ -25,6 +25,9 @@ from casework.people.access import (
     inside_area,
     visible_filter,
 )
+from casework.privacy.crypto import Keyring
+from casework.privacy.masks import mask_id_number, mask_phone
+from casework.privacy.narratives import open_data, open_note, open_summary
 from casework.privacy.petitioners import PetitionerData, open_petitioner, with_phone
 from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.db import reading, utcnow, writing
@@ -53,29 +56,18 @@ def parse_day(value: str) -> date | None:
 OPEN_STATUSES = ("pending", "in_progress", "waiting")
 
 
-def mask_phone(phone: str) -> str:
-    """138****5678: enough to recognise a caller, not enough to call her."""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-
-
-def mask_id_number(id_number: str) -> str:
-    """450330********1234: the county of registration and the last four, no birth date."""
-    if len(id_number) < 10:
-        return "*" * len(id_number)
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-
-
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def case_json(case: Case, petitioner: PetitionerData) -> dict:
-    """A case as the API and the pages show it: phone and ID number always masked."""
+def case_json(case: Case, petitioner: PetitionerData, keyring: Keyring,
+              summary: str | None = None) -> dict:
+    """A case as the API and the pages show it: phone and ID number always masked; the
+    summary opened (or ``summary``, when the caller opened it already)."""
     return {
         "number": case.number, "channel": case.channel, "category": case.category,
-        "urgency": case.urgency, "summary": case.summary,
+        "urgency": case.urgency,
+        "summary": open_summary(keyring, case.summary) if summary is None else summary,
         "petitioner": {
             "name": petitioner.name, "phone": mask_phone(petitioner.phone),
             "id_number": mask_id_number(petitioner.id_number),
@@ -89,12 +81,13 @@ def case_json(case: Case, petitioner: PetitionerData) -> dict:
     }
 
 
-def event_json(event: Event) -> dict:
+def event_json(event: Event, keyring: Keyring) -> dict:
     return {
         "seq": event.seq, "action": event.action, "from_level": event.from_level,
         "from_status": event.from_status, "to_level": event.to_level,
         "to_status": event.to_status, "actor": event.actor, "at": iso(event.at),
-        "note": event.note, "data": event.data, "due_at": iso(event.due_at),
+        "note": open_note(keyring, event.note), "data": open_data(keyring, event.data),
+        "due_at": iso(event.due_at),
     }
 
 
@@ -199,28 +192,49 @@ def _where(cw: Casework, actor: Actor, f: CaseFilters) -> ColumnElement[bool]:
         conditions.append(Case.received_at >= _local_midnight(f.received_from))
     if f.received_to:
         conditions.append(Case.received_at < _local_midnight(f.received_to, days=1))
-    if f.q:
-        conditions.append(or_(Case.number.contains(f.q, autoescape=True),
-                              Case.summary.contains(f.q, autoescape=True)))
     return and_(*conditions)
+
+
+LIST_ORDER = (Case.due_at.is_(None), Case.due_at, Case.id)
 
 
 def list_cases(cw: Casework, actor: Actor, filters: CaseFilters) -> dict:
     """A page of the cases the actor sees, nearest deadline first."""
     f = filters
     where = _where(cw, actor, f)
+    keyring = cw.keyring
     with reading(cw.engine) as session:
+        if f.q:
+            return _search(cw, session, where, f)
         total = session.execute(select(func.count()).select_from(Case).where(where)).scalar_one()
         rows = session.execute(
             select(Case, Petitioner).join(Petitioner, Petitioner.id == Case.petitioner_id)
-            .where(where)
-            .order_by(Case.due_at.is_(None), Case.due_at, Case.id)
+            .where(where).order_by(*LIST_ORDER)
             .offset((f.page - 1) * f.per_page).limit(f.per_page)
         ).all()
-    keyring = cw.keyring
-    return {"items": [case_json(c, open_petitioner(keyring, p)) for c, p in rows],
+    return {"items": [case_json(c, open_petitioner(keyring, p), keyring) for c, p in rows],
             "total": total, "page": f.page,
             "per_page": f.per_page}
+
+
+def _search(cw: Casework, session: Session, where: ColumnElement[bool], f: CaseFilters) -> dict:
+    """The cases of ``where`` whose number or summary holds ``f.q``.
+
+    Summaries are sealed (casework/privacy/narratives.py), so no index or LIKE can look into
+    them: the summaries of the cases the other filters leave, all inside the reader's area,
+    are opened here and searched, in the list's order (a county's year of cases:
+    bench/RESULTS.md, "Searching sealed summaries").  Case-insensitive, as LIKE was on SQLite."""
+    keyring = cw.keyring
+    wanted = f.q.casefold()
+    found = [case_id for case_id, number, summary in session.execute(
+        select(Case.id, Case.number, Case.summary).where(where).order_by(*LIST_ORDER))
+        if wanted in number.casefold() or wanted in open_summary(keyring, summary).casefold()]
+    page = found[(f.page - 1) * f.per_page:f.page * f.per_page]
+    rows = session.execute(
+        select(Case, Petitioner).join(Petitioner, Petitioner.id == Case.petitioner_id)
+        .where(Case.id.in_(page)).order_by(*LIST_ORDER)).all() if page else []
+    return {"items": [case_json(c, open_petitioner(keyring, p), keyring) for c, p in rows],
+            "total": len(found), "page": f.page, "per_page": f.per_page}
 
 
 def status_counts(cw: Casework, actor: Actor,
@@ -261,8 +275,8 @@ def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
         petitioner = session.get(Petitioner, case.petitioner_id)
         events = session.execute(
             select(Event).where(Event.case_id == case.id).order_by(Event.seq)).scalars().all()
-        body = case_json(case, open_petitioner(cw.keyring, petitioner))
-        body["events"] = [event_json(e) for e in events]
+        body = case_json(case, open_petitioner(cw.keyring, petitioner), cw.keyring)
+        body["events"] = [event_json(e, cw.keyring) for e in events]
         body["measures"] = measures_json(events)
         body["allowed_actions"] = allowed_actions(cw.workflow, actor, case)
         return body
@@ -293,4 +307,4 @@ def caller_cases(cw: Casework, actor: Actor, phone: str, *, limit: int = 20) -> 
             select(Case, Petitioner).join(Petitioner, Petitioner.id == Case.petitioner_id)
             .where(with_phone(keyring, digits), visible_filter(cw.workflow, actor))
             .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)).all()
-    return [case_json(c, open_petitioner(keyring, p)) for c, p in rows]
+    return [case_json(c, open_petitioner(keyring, p), keyring) for c, p in rows]

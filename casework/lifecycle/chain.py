@@ -21,6 +21,19 @@ characters (so no text, whatever it holds, can be read as two fields).  The text
 - data: JSON with sorted keys, ``,`` and ``:`` separators, non-ASCII as itself;
 - prev_hash: the hash of the case's event before (null for its first event).
 
+Plaintext, not ciphertext: ``note`` and the narrative fields of ``data`` are stored sealed
+under the data key (casework/privacy/narratives.py, issue 18), and the hash is taken over
+their plaintext, before sealing (casework/lifecycle/events.py).  Because:
+- the chains written before the texts were sealed stay valid as they are (migration 0013
+  seals the stored texts and leaves every hash alone);
+- a seal changes with every nonce and every key, so a hash over ciphertext would break at
+  each ``casework keys rotate``, and the chain must outlive any key;
+- the chain says what was recorded, which is the text, not one of its encryptions.
+The price: ``audit verify`` needs the data key to open the texts, and whoever holds a copy of
+the database can test a guess of a whole note against its event's hash (all other fields are
+in the row).  A note is free text that names people and places, not a value from a short list;
+the choices (outcome, agency, ...) are not secret anyway.
+
 The encoding is built with plain string formatting (an empty ``data`` is ``{}`` without
 json.dumps): it runs on the action path (casework/lifecycle/_driver.py), where it costs a few
 microseconds.

@@ -6,6 +6,10 @@ ledger import) and ``append_row`` on the driver path of ``actions.perform``
 (casework/lifecycle/_driver.py);
 tests/integration/test_action_driver.py checks that they store the same bytes.
 
+Both seal the event's texts (its note, the narrative fields of its data) under the data key
+after its hash is taken over the plaintext (casework/privacy/narratives.py), so every path that
+appends an event, today's and tomorrow's, stores none of them in clear.
+
 Both chain the event to the case's last one (casework/lifecycle/chain.py) from the case row's
 ``last_hash``, which the same versioned UPDATE moves on: no further read, and a concurrent
 writer that chained to the same head is refused as stale with it."""
@@ -24,6 +28,7 @@ from casework.lifecycle._driver import CaseRow, DriverTransaction
 from casework.lifecycle.chain import link
 from casework.lifecycle.projection import assignments, project, projected_columns
 from casework.people.access import Actor
+from casework.privacy.narratives import stored_event
 from casework.scheduling.deadlines import Deadline
 from casework.storage.models import Case, Event
 
@@ -93,7 +98,7 @@ def append(session: Session, case: Case, event: Event) -> Event:
                                 {**changed, "_id": case.id, "_version": case.version})
     if result.rowcount != 1:
         raise _stale(case)
-    connection.execute(EVENTS.insert(), [row])
+    connection.execute(EVENTS.insert(), [stored_event(connection.engine, row)])
     for name, value in changed.items():
         set_committed_value(case, name, value)
     event.prev_hash, event.hash = row["prev_hash"], row["hash"]
@@ -106,7 +111,7 @@ def append_row(tx: DriverTransaction, case: CaseRow, event: dict) -> None:
     changed = changes(case, event)
     if tx.update_case(case.id, case.version, changed) != 1:
         raise _stale(case)
-    tx.insert_event(event)
+    tx.insert_event(stored_event(tx.engine, event))
     for name, value in changed.items():
         setattr(case, name, value)
 
@@ -143,5 +148,6 @@ def insert_first(session: Session, case: Case, event: Event) -> Event:
     session.flush()
     row["case_id"] = event.case_id = case.id
     event.prev_hash, event.hash = row["prev_hash"], row["hash"]
-    session.connection().execute(EVENTS.insert(), [row])
+    connection = session.connection()
+    connection.execute(EVENTS.insert(), [stored_event(connection.engine, row)])
     return event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,13 +15,15 @@ from casework.lifecycle.events import append, current_deadline, insert_first, ne
 from casework.lifecycle.risk import assessed_deadline, assessment
 from casework.lifecycle.schemas import CaseCreate, parse
 from casework.notify import notify_event
-from casework.people.access import SYSTEM, Actor, require_case_reader
+from casework.people.access import SYSTEM, Actor, may_act, require_case_reader
+from casework.privacy.narratives import SUMMARY, seal_text
 from casework.privacy.petitioners import PetitionerData, new_petitioner
 from casework.reporting.closed_months import refuse_if_closed
 from casework.scheduling.deadlines import SHANGHAI, Deadline
 from casework.scheduling.timing import level_deadline
 from casework.storage.db import utcnow, writing
 from casework.storage.models import Area, Case, CaseNumberSequence
+from casework.workflow import UNIT_CODE_LENGTH, Workflow
 
 # How far back a petition may be dated when it is logged late (a letter read after a holiday).
 MAX_BACKDATE = timedelta(days=365)
@@ -52,6 +55,8 @@ def receive_validated(
     received_at = _received_at(data, now, check_received_at)
     refuse_if_closed(session, received_at, "received_at", now=now)
     level = _start_level(cw, data)
+    if actor.role != SYSTEM:
+        check_recorder_may(workflow, actor, data, village.code, level)
     deadline = level_deadline(workflow, cw.calendar, level=level, urgency=data.urgency,
                               entered_at=received_at)
     petitioner = new_petitioner(cw.keyring, PetitionerData(**data.petitioner.model_dump()))
@@ -63,7 +68,8 @@ def receive_validated(
     case = Case(
         number=f"{county}-{year}-{seq:06d}", county_code=county, year=year, seq=seq,
         channel=data.channel, category=data.category, urgency=data.urgency,
-        summary=data.summary, petitioner_id=petitioner.id, village_code=village.code,
+        summary=seal_text(cw.keyring.current, SUMMARY, data.summary),
+        petitioner_id=petitioner.id, village_code=village.code,
         received_at=received_at, last_event_seq=0, version=0,
     )
     to_status = "in_progress" if data.resolve_now else "pending"
@@ -130,6 +136,37 @@ def _start_level(cw: Casework, data: CaseCreate) -> str:
             raise Invalid({"start_level": "a case cannot be resolved at this level"})
         return level
     return fixed or data.start_level or workflow.default_start_level
+
+
+def check_recorder_may(workflow: Workflow, actor: Actor, data: CaseCreate, village: str,
+                       level: str) -> None:
+    """Forbidden unless ``actor`` may put this petition at ``level`` (and resolve it there).
+
+    The resolved counts and on-time rates of each level are what the network is judged by
+    (DESIGN.md, "Reports"); a petition resolved on the spot counts as resolved at its level,
+    on time.  So:
+    - a level the recorder chooses is her own unit's or one below it (a village cadre logs at
+      her village, a township cadre at her township or one of its villages, the county's
+      roles anywhere): a case goes higher by ``escalate``, which leaves its trace; a level the
+      workflow fixes (a mailbox letter, an emergency) is taken whoever logs it;
+    - ``resolve_now`` needs the right to ``resolve`` at that level, as the level's unit (a
+      village cadre at her village congress), or a role of ``intake.resolve_now_roles`` at
+      ``intake.resolve_now_level`` (the hotline, the county center's window)."""
+    spec = workflow.level(level)
+    fixed = (workflow.emergency_start_level if data.urgency == "emergency"
+             else workflow.channel_start_levels.get(data.channel))
+    chosen = data.start_level is not None and level != fixed
+    if chosen and UNIT_CODE_LENGTH[spec.unit] < len(actor.area_code):
+        raise Forbidden(f"you may start a case at your own unit's level or below, not at "
+                        f"{level}: log it at your level and escalate it")
+    if not data.resolve_now:
+        return
+    if level == workflow.resolve_now_level and actor.role in workflow.resolve_now_roles:
+        return
+    at = SimpleNamespace(level=level, village_code=village)
+    if "resolve" not in workflow.actions or not may_act(workflow, actor, "resolve", at):
+        raise Forbidden(f"you may not resolve a case at {level}, so not on the spot either: "
+                        "log it as pending there, or at the level you work")
 
 
 def next_case_number(session: Session, county: str, year: int) -> int:

@@ -92,10 +92,15 @@ def visible_filter(workflow: Workflow, actor: Actor, *,
 
 
 def check_visible(workflow: Workflow, actor: Actor, case: Case) -> None:
+    """OutsideJurisdiction (a 404) unless ``actor`` may see ``case``.
+
+    A role that opens no case files (a leader, an admin) gets the same answer as a missing
+    case, never a 403: a 403 for a number that exists beside a 404 for one that does not would
+    tell anyone how many cases any county has logged."""
     if actor.role == SYSTEM:
         return
-    require_case_reader(workflow, actor)
-    if not case.village_code.startswith(actor.area_code):
+    role = workflow.roles.get(actor.role)
+    if role is None or not role.sees_cases or not case.village_code.startswith(actor.area_code):
         raise OutsideJurisdiction("no such case")
 
 

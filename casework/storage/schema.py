@@ -33,7 +33,8 @@ def upgrade(engine: Engine, keys: Callable[[], Keyring] | None = None) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     if config.attributes.get("casework_purge_plaintext"):
-        purge_free_space(engine)
+        purge_free_space(engine, config.attributes.get("casework_purge_tables",
+                                                       ["petitioners"]))
 
 
 def keyring_for_migrations(config: Config) -> Keyring:
@@ -43,7 +44,7 @@ def keyring_for_migrations(config: Config) -> Keyring:
     return Keyring.from_texts(os.environ.get(KEY_ENV), os.environ.get(OLD_KEYS_ENV))
 
 
-def purge_free_space(engine: Engine) -> None:
+def purge_free_space(engine: Engine, tables: list[str] | None = None) -> None:
     """Rewrite the storage so that plaintext a migration removed is gone from the files, not
     just unreachable: SQLite keeps freed pages and WAL frames, PostgreSQL dead tuples and
     dropped columns' bytes.  (Backups and archived WAL taken before still hold it.)"""
@@ -56,4 +57,5 @@ def purge_free_space(engine: Engine) -> None:
             raw.close()
     elif engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM FULL petitioners")
+            for table in dict.fromkeys(tables or ["petitioners"]):
+                connection.exec_driver_sql(f"VACUUM FULL {table}")

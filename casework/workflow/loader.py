@@ -181,6 +181,9 @@ def parse_workflow(text: str, source: str = "workflows.yaml") -> Workflow:
         },
         resolve_now_level=intake_level(
             "resolve_now_level", intake.get("resolve_now_level"), "resolved"),
+        resolve_now_roles=read.known(
+            read.items(intake, "resolve_now_roles", "intake", optional=True), roles, "intake",
+            "role"),
         quiet_hours=_quiet_hours(read, doc),
         closing_day=_closing_day(read, doc),
         risk=read_risk(read, doc),

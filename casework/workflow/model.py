@@ -108,6 +108,8 @@ class Workflow:
     quiet_hours: QuietHours | None = None
     closing_day: int = DEFAULT_CLOSING_DAY
     risk: Any = None  # a risk.RiskScreen, or None when the file has no 'risk' section
+    # Roles that may resolve on the spot at resolve_now_level besides its unit (the hotline).
+    resolve_now_roles: tuple[str, ...] = ()
     machine: Machine = field(init=False, repr=False)
     transitions: list[tuple[str, str, str]] = field(init=False, repr=False)
 

@@ -101,16 +101,19 @@ def test_json_that_is_not_an_object_answers_422(client, cw, as_, case, raw):
 
 
 @pytest.mark.parametrize("who", ["admin", "leader"])
-def test_admin_and_leader_get_403_on_case_endpoints(client, cw, as_, case, who):
+def test_admin_and_leader_get_403_on_lists_and_404_on_a_case(client, cw, as_, case, who):
+    """Roles that open no case files: 403 where no case is named (they may not list or log),
+    404 where one is, as for a case that does not exist (issue 18: no oracle of numbers)."""
     before = counts(cw)
     number = case["number"]
-    for method, path in [("post", "/cases"), ("get", "/cases"), ("get", f"/cases/{number}"),
-                         ("post", f"/cases/{number}/actions"), ("post", f"/cases/{number}/phone"),
-                         ("get", "/callers/13812345678/cases")]:
+    for method, path, status in [
+            ("post", "/cases", 403), ("get", "/cases", 403), ("get", f"/cases/{number}", 404),
+            ("post", f"/cases/{number}/actions", 404), ("post", f"/cases/{number}/phone", 404),
+            ("get", "/callers/13812345678/cases", 403)]:
         body = petition() if path == "/cases" else {"action": "note", "version": 1, "note": "x"}
         answer = getattr(client, method)(API + path, json=body, headers=as_(who))
-        assert answer.status_code == 403, (method, path)
-        assert answer.json["error"] == "forbidden"
+        assert answer.status_code == status, (method, path)
+        assert answer.json["error"] == ("forbidden" if status == 403 else "not_found")
     assert counts(cw) == before
 
 

@@ -2,11 +2,12 @@
 the user's area, through the JSON API.
 
 The expected answer of each cell is read from workflows.yaml here, with its own reading of
-the permission table (not casework's code): 403 for a role that works with no case files,
-404 outside the user's area, 409 when the action is not possible from the case's state, 403
-when the table does not give the role the action (or only as the level's unit, and the user is
-not that unit), else 200.  A refused request must write nothing; a granted one writes one event.
-The number of cells tried is recorded as a figure for docs/reliability.md.
+the permission table (not casework's code): 404 for a role that works with no case files and
+outside the user's area (the same answer as for a case that does not exist), 409 when the
+action is not possible from the case's state, 403 when the table does not give the role the
+action (or only as the level's unit, and the user is not that unit), else 200.  A refused
+request must write nothing; a granted one writes one event.  The number of cells
+tried is recorded as a figure for docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -76,9 +77,7 @@ def target_state(action: dict, level: str, status: str) -> tuple[str, str] | Non
 
 
 def expected(role: str, area: str, action_id: str, level: str, status: str) -> int:
-    if not ROLES[role]["sees_cases"]:
-        return 403
-    if not VILLAGE_A1.startswith(area):
+    if not ROLES[role]["sees_cases"] or not VILLAGE_A1.startswith(area):
         return 404
     action = ACTIONS[action_id]
     if target_state(action, level, status) is None:
@@ -174,10 +173,8 @@ EVIDENCE_OPERATIONS = ("add", "list", "open", "thumbnail")
 def expected_evidence(role: str, area: str, operation: str, level: str, status: str) -> int:
     """Adding evidence is the ``note`` action with a file: whoever may note the case may add
     it; reading it (list, file, thumbnail) is reading the case."""
-    if not ROLES[role]["sees_cases"]:
-        return 403
-    if not VILLAGE_A1.startswith(area):
-        return 404
+    if not ROLES[role]["sees_cases"] or not VILLAGE_A1.startswith(area):
+        return 404  # whoever may not see the case: not found, as for the case itself
     if operation == "add":
         return {200: 201}.get(expected(role, area, "note", level, status), 403)
     return 200
@@ -233,6 +230,64 @@ def test_every_role_and_area_adds_lists_and_opens_evidence_as_the_workflow_says(
                 assert after[2] == before[2] + 1, cell
             tried[want] = tried.get(want, 0) + 1
     assert sum(tried.values()) == 2 * len(users) * len(EVIDENCE_OPERATIONS)
-    assert set(tried) == {200, 201, 403, 404}, tried
+    assert set(tried) == {200, 201, 404}, tried
     record_property("figure:evidence permission cells by answer",
                     ", ".join(f"{code}: {n}" for code, n in sorted(tried.items())))
+
+
+# Every route that names a case, as the API and the pages answer it (method, path, form).
+CASE_ROUTES = [
+    ("GET", "/api/v1/cases/{n}", None),
+    ("POST", "/api/v1/cases/{n}/actions", {"action": "note", "version": 1, "note": "看看"}),
+    ("POST", "/api/v1/cases/{n}/phone", None),
+    ("GET", "/cases/{n}", None),
+    ("POST", "/cases/{n}", {"action": "note", "version": "1", "note": "看看"}),
+    ("POST", "/cases/{n}/phone", None),
+]
+
+
+def _answer(client, method: str, path: str, form: dict | None, headers: dict):
+    if path.startswith("/api/"):
+        return client.open(path, method=method, json=form, headers=headers)
+    return client.open(path, method=method, data=form)
+
+
+def test_who_may_not_see_a_case_gets_the_same_404_whether_it_exists_or_not(app, cw, people):
+    """Leaders, admins and users of other areas (other villages, townships, counties): the
+    same answer for a case that exists and for one that does not, on every case route, through
+    the API (a bearer token) and the pages (a logged-in browser), so that no one can count
+    another county's cases by their numbers."""
+    from e2e.conftest import PASSWORD, counts
+
+    with writing(cw.engine) as session:
+        add_area(session, OTHER_COUNTY, "恭城县")
+    existing = receive(cw, people["operator"], petition()).number
+    county, year, seq = existing.rsplit("-", 2)
+    missing = f"{county}-{year}-{int(seq) + 1:06d}"
+    elsewhere = f"{OTHER_COUNTY}-{year}-000001"  # another county's number, not logged
+    outsiders = {
+        "leader": people["leader"], "admin": people["admin"],
+        "leader elsewhere": make_actor(cw, "leader", OTHER_COUNTY, "leader_elsewhere"),
+        "admin elsewhere": make_actor(cw, "admin", OTHER_COUNTY, "admin_elsewhere"),
+        "village cadre next door": people["village_a2"],
+        "township cadre next door": people["township_b"],
+        "officer of another county": make_actor(cw, "county_officer", OTHER_COUNTY, "officer_b"),
+    }
+    before = counts(cw)
+    tried = 0
+    for who, person in outsiders.items():
+        client = app.test_client()
+        assert client.post("/login", data={"username": person.username,
+                                           "password": PASSWORD}).status_code == 302
+        headers = {"Authorization": f"Bearer {create_token(cw, person.username)}"}
+        for method, route, form in CASE_ROUTES:
+            seen = set()
+            for number in (existing, missing, elsewhere):
+                answer = _answer(client, method, route.format(n=number), form, headers)
+                body = answer.json if route.startswith("/api/") else None
+                seen.add((answer.status_code, str(body)))
+                assert answer.status_code == 404, (who, method, route, number, body)
+                tried += 1
+            assert len(seen) == 1, (who, method, route, seen)
+    assert counts(cw) == before  # not even a phone view was recorded
+    assert tried == len(outsiders) * len(CASE_ROUTES) * 3

@@ -209,10 +209,33 @@ def test_a_full_run_logged_at_debug_holds_no_petitioner_data(cw, people, tmp_pat
     assert [secret for secret in SECRETS if secret in logged] == []
 
 
-def test_only_the_screen_pops_address_is_blanked():
-    """The werkzeug log is redacted only in the screen pop's address, not elsewhere."""
+def test_a_logged_path_loses_its_phones_and_keeps_its_case_number():
+    """The werkzeug log is redacted in the screen pop's address and wherever a phone-like run
+    of digits stands (issue 18), but a case number still says which case was asked for."""
     from webui.access_log import mask
 
     assert mask(f"GET /api/v1/callers/{PHONE}/cases HTTP/1.1") == \
         "GET /api/v1/callers/***/cases HTTP/1.1"
-    assert PHONE in mask(f"GET /cases?q={PHONE}")
+    assert PHONE not in mask(f"GET /cases?q={PHONE}")
+    line = "GET /cases/450330-2026-000123 HTTP/1.1"
+    assert mask(line) == line
+
+
+def test_lists_and_the_screen_pop_mask_a_landline_as_well_as_a_mobile(client, cw, people, as_):
+    """A 7- or 8-digit landline keeps at most its last two digits wherever phones are masked
+    (the list, the case, the screen pop); a mobile shows as 138****5678 (issue 18)."""
+    shown = {}
+    for phone in ("5551234", "0773-5551234", "66881234", "13812345678"):
+        number = intake.receive(cw, people["operator"], petition(
+            petitioner={"name": "李某", "phone": phone})).number
+        case = client.get(f"{API}/cases/{number}", headers=as_("operator")).json
+        listed = client.get(f"{API}/cases", query_string={"q": number},
+                            headers=as_("operator")).json["items"]
+        popped = client.get(f"{API}/callers/{phone}/cases", headers=as_("operator")).json["items"]
+        assert case["petitioner"]["phone"] == listed[0]["petitioner"]["phone"] \
+            == popped[0]["petitioner"]["phone"]
+        shown[phone] = case["petitioner"]["phone"]
+    assert shown == {"5551234": "*****34", "0773-5551234": "*********34",
+                     "66881234": "******34", "13812345678": "138****5678"}
+    page = client.get("/cases", headers=as_("operator")).get_data(as_text=True)
+    assert "5551234" not in page and "555" not in page and "6688" not in page

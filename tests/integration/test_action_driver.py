@@ -3,6 +3,7 @@ stands in for: the same rows, byte for byte, and the same refusals."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from casework.lifecycle import _driver as driver
 from casework.lifecycle.actions import apply_action, perform
 from casework.lifecycle.intake import case_by_number, receive
 from casework.lifecycle.projection import PROJECTED, replay
+from casework.privacy import narratives
 from casework.storage.db import reading, writing
 from casework.storage.models import Event
 
@@ -40,13 +42,28 @@ EVENT_COLUMNS = ("seq, action, from_level, from_status, to_level, to_status, act
 
 
 def stored(cw, case_id: int) -> tuple[list, list]:
-    """The case's row and its events as the database holds them (text on SQLite)."""
+    """The case's row and its events as the database holds them (text on SQLite), with each
+    sealed text shown as ("sealed", its plaintext): a seal's nonce is new every time, so two
+    seals of one note differ byte for byte (issue 18)."""
     with cw.engine.connect() as conn:
         row = conn.execute(text(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = :id"),
                            {"id": case_id}).one()
         events = conn.execute(text(f"SELECT {EVENT_COLUMNS} FROM events WHERE case_id = :id "
                                    "ORDER BY seq"), {"id": case_id}).all()
-    return list(row), [list(e) for e in events]
+    return list(row), [[_unsealed(cw, name, value) for name, value in e._mapping.items()]
+                       for e in events]
+
+
+def _unsealed(cw, name: str, value):
+    if name == "note" and value:
+        assert value.startswith(narratives.PREFIX), value
+        return ("sealed", narratives.open_note(cw.keyring, value))
+    if name == "data":
+        data = json.loads(value) if isinstance(value, str) else value
+        opened = narratives.open_data(cw.keyring, data)
+        return [(key, ("sealed", opened[key]) if key in narratives.NARRATIVE_DATA else data[key])
+                for key in sorted(data)]
+    return value
 
 
 def test_the_driver_path_stores_what_the_orm_path_stores(cw, people):

@@ -239,7 +239,7 @@ def test_audit_verify_names_each_problem_and_exits_1(run, cw, people):
                                 "(SELECT id FROM cases WHERE number = :n)"), {"n": numbers[1]})
     result = run("audit", "verify")
     assert result.stdout.splitlines() == [
-        f"case {numbers[1]} seq 1: altered: its content does not give its hash"]
+        f"case {numbers[1]} seq 1: altered: its text is not sealed as Casework seals it"]
     assert one_sentence(result) == (
         "casework: the audit trail has 1 problem (3 cases, 3 events, 0 attachments checked).")
     result = run("audit", "verify", "--case", numbers[0])

@@ -6,6 +6,7 @@ the same rows whatever the number of simulating processes and on either database
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -17,11 +18,14 @@ from bench.generate import Params, Shape, generate
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.lifecycle.audit import verify as verify_chain
+from casework.privacy import narratives
+from casework.privacy.crypto import Keyring, TamperedData
 from casework.reporting.reports import monthly_report
 
 SMALL = Params(events=6000, month_cases=60, shape=Shape(counties=2, townships=2, villages=3),
                notes=1.0, history_from=(2025, 3))
-# The sealed name and phone carry random nonces; everything else must be the same.
+# The sealed name and phone carry random nonces, and so do sealed summaries and notes (compared
+# opened, below); everything else must be the same.
 COMPARED = {"cases": "SELECT * FROM cases ORDER BY id",
             "events": "SELECT * FROM events ORDER BY id",
             "petitioners": "SELECT id, key_id, phone_hash, gender, age_group FROM petitioners "
@@ -36,10 +40,26 @@ def bench_data(tmp_path, monkeypatch):
     return tmp_path
 
 
+TOKEN = re.compile(r"sealed:[0-9a-f]+:[A-Za-z0-9_-]+")
+
+
 def rows(path) -> dict[str, list[tuple]]:
+    """The compared rows, each sealed text shown opened: a seal's nonce differs every time."""
+    keyring = Keyring.from_texts(bench.common.data_key())
+
+    def opened(token: re.Match) -> str:
+        for purpose in (narratives.SUMMARY, narratives.NOTE, narratives.data_purpose("reason")):
+            try:
+                return "opened:" + narratives.open_text(keyring, purpose, token.group(0))
+            except TamperedData:
+                continue
+        raise AssertionError(f"a token no purpose opens: {token.group(0)[:30]}")
+
     db = sqlite3.connect(path)
     try:
-        return {table: db.execute(sql).fetchall() for table, sql in COMPARED.items()}
+        return {table: [tuple(TOKEN.sub(opened, value) if isinstance(value, str) else value
+                              for value in row) for row in db.execute(sql)]
+                for table, sql in COMPARED.items()}
     finally:
         db.close()
 

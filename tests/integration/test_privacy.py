@@ -19,6 +19,7 @@ from casework.entrypoints.cli import main
 from casework.imports.ledger import COLUMNS, import_ledger
 from casework.lifecycle import cases, intake
 from casework.privacy.crypto import DataKeyError, generate_key
+from casework.privacy.narrative_keys import narratives_by_key, rotate_narratives
 from casework.privacy.petitioners import (
     check_keys,
     count_by_key,
@@ -70,8 +71,13 @@ def test_an_intake_stores_no_name_phone_or_id_number_in_clear(cw, people):
                                     "id_number": "110105********002X", "gender": "female",
                                     "age_group": "35_59"}
     assert plaintext_found(cw) == []
-    # The check can fail: the summary is not sealed, and a phone typed there is found.
+    # A phone typed into the summary is sealed with it (issue 18) ...
     intake.receive(cw, people["operator"], petition(summary=f"回电 {PHONE}"))
+    assert plaintext_found(cw) == []
+    # ... and the check can fail: a phone written in clear is found.
+    with cw.engine.begin() as connection:
+        connection.execute(text("UPDATE areas SET name = :phone WHERE code = :code"),
+                           {"phone": PHONE, "code": VILLAGE_B1})
     assert PHONE in plaintext_found(cw)
 
 
@@ -126,6 +132,10 @@ def test_rotation_reseals_every_row_and_the_caller_is_found_throughout(cw, peopl
         assert rotate(rotated.keyring, rotated.engine, batch=2) == 3
         assert count_by_key(rotated.engine) == {rotated.keyring.current.key_id: 4}
         assert rotate(rotated.keyring, rotated.engine) == 0
+        # The summaries too (issue 18): three under the old key, the new case's under the new.
+        assert rotate_narratives(rotated.keyring, rotated.engine, batch=2) == 3
+        assert narratives_by_key(rotated.engine) == {rotated.keyring.current.key_id: 4}
+        assert rotate_narratives(rotated.keyring, rotated.engine) == 0
         alone = other_key_casework(cw, new_key)
         assert len(cases.caller_cases(alone, people["operator"], PHONE)) == 4
         for number in [*numbers, new]:
@@ -253,11 +263,12 @@ def test_keys_generate_status_and_rotate(cli, cw, people):
     intake.receive(cw, people["operator"], secret_petition())
     new = cli("keys", "generate").output.strip()
     assert other_key_casework(cw, new).keyring.current.key_id  # a key it accepts
-    assert f"{cw.keyring.current.key_id}: 1 petitioners (current)" in cli("keys", "status").output
+    assert f"{cw.keyring.current.key_id}: 1 petitioners, 1 case texts (current)" in cli(
+        "keys", "status").output
     env_old = {"CASEWORK_OLD_DATA_KEYS": DATA_KEY}
     result = CliRunner().invoke(main, ["keys", "rotate"], env={
         "CASEWORK_DATABASE_URL": cw.settings.database_url, "CASEWORK_WORKFLOW": str(WORKFLOW),
         "CASEWORK_DATA_KEY": new, **env_old}, catch_exceptions=False)
-    assert result.exit_code == 0 and result.output.startswith(
-        "1 petitioners and 0 attachments re-sealed")
+    assert result.exit_code == 0
+    assert result.output.startswith("1 petitioners, 0 attachments and 1 case texts re-sealed")
     assert "sealed with key" in sentence(cli("keys", "rotate"))  # old key alone: refused

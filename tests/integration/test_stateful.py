@@ -37,6 +37,7 @@ from casework.lifecycle.measure_rules import MEASURES, add_months, fold, row_of
 from casework.lifecycle.projection import PROJECTED, projected_columns, replay
 from casework.people.access import allowed_actions
 from casework.people.users import actor_of, add_user
+from casework.privacy import narratives
 from casework.scheduling.deadlines import SHANGHAI
 from casework.scheduling.scan import scan
 from casework.storage.db import make_engine, reading, writing
@@ -101,9 +102,15 @@ class CaseChain(RuleBasedStateMachine):
         body = petition(channel=channel, urgency=urgency, village_code=village)
         if start and channel != "mailbox" and urgency != "emergency":
             body["start_level"] = start
+        recorder = self.people[0]
         if on_the_spot and channel != "mailbox" and urgency != "emergency":
             body["resolve_now"] = {"outcome": "advised", "note": "answered on the call"}
-        case = receive(self.cw, self.people[0], body, now=self.now)
+            # Resolved on the spot by whoever may resolve at that level (issue 18): the
+            # hotline at the county center, else the level's own unit.
+            unit = {"village_congress": 3 if village == VILLAGE_A1 else 4,
+                    "township_federation": 2}.get(body.get("start_level", ""))
+            recorder = self.people[unit] if unit is not None else recorder
+        case = receive(self.cw, recorder, body, now=self.now)
         return case.number
 
     @rule(number=cases, who=st.integers(0, len(ROLES) - 1),
@@ -237,8 +244,12 @@ class CaseChain(RuleBasedStateMachine):
             assert {k: replayed[k] for k in PROJECTED} == projected_columns(case)
             previous = None
             for event in own:  # and the events form the case's hash chain
+                # The chain is taken over the plaintext of the sealed texts (issue 18).
+                plain = {name: getattr(event, name) for name in FIELDS}
+                plain["note"] = narratives.open_note(self.cw.keyring, plain["note"])
+                plain["data"] = narratives.open_data(self.cw.keyring, plain["data"])
                 assert event.prev_hash == previous and event.hash == event_hash(
-                    case.number, {name: getattr(event, name) for name in FIELDS}, previous)
+                    case.number, plain, previous)
                 previous = event.hash
             assert case.last_hash == previous
 

@@ -32,6 +32,7 @@ def new_case():
     form.use_workflow(cw.workflow, locale())
     problems: list[str] = []
     answers = form.risk_answers(cw.workflow, request.form) if request.method == "POST" else None
+    refused = False
     if form.validate_on_submit():
         code = village_of(form)
         if code is not None:
@@ -39,10 +40,17 @@ def new_case():
                 case = intake.receive(cw, me, form.body(code, answers))
             except Invalid as exc:
                 problems = form.add_errors(exc.fields)
+            except Forbidden:
+                # A level above her own unit, or resolving on the spot where her role may not
+                # resolve (casework.lifecycle.intake.check_recorder_may): nothing was written.
+                refused = True
+                problems = [_("You may not log a petition at that level, or resolve it on the "
+                              "spot there: send it to your own level, or leave it pending.")]
             else:
                 flash(_("Case %(number)s was logged.", number=case.number), "success")
                 return redirect(url_for("cases.detail", number=case.number), 303)
-    status = 422 if form.errors or problems or form.risk_answers_error else 200
+    status = 403 if refused else 422 if form.errors or problems or form.risk_answers_error \
+        else 200
     return render_template("cases/new.html", form=form, problems=problems,
                            risk_screen=cw.workflow.risk, risk_ticked=answers or {},
                            village=_village_hint(form.village_code.data),
