@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from casework import vocabulary
 from casework.errors import Invalid
 from casework.imports.areas import list_areas
 from casework.people.access import report_area
@@ -28,12 +29,11 @@ LEVEL_COLUMNS = (("entered", _l("Entered")), ("resolved", _l("Resolved")),
                  ("referred", _l("Referred")), ("escalated", _l("Escalated")),
                  ("returned", _l("Returned")), ("open_end", _l("Open at month end")),
                  ("overdue_end", _l("Overdue at month end")))
-CATEGORIES = {"domestic_violence": _l("Domestic violence"),
-              "marriage_family": _l("Marriage and family"), "property": _l("Property"),
-              "employment": _l("Employment"), "child": _l("Child's rights"),
-              "personal_rights": _l("Personal rights"),
-              "neighbor_dispute": _l("Neighbour dispute"), "consultation": _l("Consultation"),
-              "other": _l("Other")}
+
+
+def _categories() -> dict[str, str]:
+    language = str(get_locale() or "zh_CN")
+    return {key: vocabulary.label("category", key, language) for key in vocabulary.CATEGORIES}
 
 
 def percent(rate: float | None) -> str:
@@ -64,7 +64,7 @@ def monthly():
         "reports/monthly.html", report=report, errors={}, month=report["month"], area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
         level_rows=_level_rows(report), level_columns=LEVEL_COLUMNS,
-        categories=CATEGORIES, charts=_charts(report),
+        categories=_categories(), charts=_charts(report),
         downloads={fmt: url_for("api.monthly_report", month=report["month"], area=area,
                                 format=fmt) for fmt in ("xlsx", "csv")})
 

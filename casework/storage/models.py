@@ -121,6 +121,9 @@ class Case(SQLModel, table=True):
         # columns: covering them makes those queries index-only.
         Index("ix_cases_received_report", "received_at", "concluded_at", "village_code",
               "category"),
+        # A ledger row already imported is found by its fingerprint; unique, so that two
+        # uploads of one file at the same moment still make each case once.
+        Index("ix_cases_import_fingerprint", "import_fingerprint", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, max_length=24)
@@ -150,6 +153,9 @@ class Case(SQLModel, table=True):
     version: int = 1
     # The hash of the last event (casework/lifecycle/chain.py): the next event chains to it unread.
     last_hash: str | None = Field(default=None, max_length=64)
+    # For a case brought in from a ledger: a keyed hash of the row (casework/imports/ledger.py),
+    # so that the same row sent again is a duplicate, not a second case.
+    import_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class Event(SQLModel, table=True):
@@ -283,3 +289,18 @@ class ClosedFigure(SQLModel, table=True):
     area_code: str = Field(primary_key=True, max_length=12)
     figure: str = Field(primary_key=True, max_length=80)
     value: int
+
+
+class LedgerUpload(SQLModel, table=True):
+    """A ledger kept between its preview and the clerk's confirmation (the page
+    /imports/ledger), sealed under the data key and kept for minutes only: the browser keeps
+    nothing of it, and the confirmation imports exactly the file that was previewed.  ``id`` is
+    a SHA-256 of the token the page holds, so the table alone opens no upload."""
+
+    __tablename__ = "ledger_uploads"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = _time(index=True)
+    filename: str = Field(max_length=200)
+    key_id: str = Field(max_length=16)
+    content_sealed: bytes = Field(sa_type=LargeBinary)
