@@ -27,7 +27,8 @@ WORKFLOW = ROOT / "workflows.yaml"
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 # The tests' data key: a new one per test process, as a real deployment has its own.
 DATA_KEY = generate_key()
-TABLES = ("ledger_uploads", "events", "cases", "petitioners", "case_number_sequences", "api_tokens", "users",
+TABLES = ("ledger_uploads", "events", "cases",
+          "petitioners", "case_number_sequences", "api_tokens", "users",
           "areas", "scheduler_leases", "notifications", "login_attempts", "closed_figures",
           "closed_months")
 

@@ -23,12 +23,17 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (an OLE container)
 CHUNK = 1 << 16
 
 
-def refuse(message: str) -> Invalid:
+def refuse(message: str, **params) -> Invalid:
     """The refusal of a file.  Messages quote the offending cell, which may hold anything: line
     breaks, terminal escapes and invisible marks are shown as escapes, so the refusal stays one
-    plain line on a terminal and in a JSON body."""
-    message = visible(message)
-    return Invalid({"file": message}, message=message)
+    plain line on a terminal and in a JSON body.
+
+    With ``params``, ``message`` is an English sentence with ``%(name)s`` parts, kept as the
+    refusal's ``reason`` so that a page can say it in its own language."""
+    text = visible(message % params if params else message)
+    refusal = Invalid({"file": text}, message=text)
+    refusal.reason, refusal.params = (message, params) if params else (None, {})
+    return refusal
 
 
 def visible(text: str) -> str:
@@ -93,11 +98,13 @@ def iter_cells(path: str | Path) -> Iterator[tuple[int, list]]:
         with path.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise refuse(f"cannot read {path.name}: {exc.strerror}") from None
+        raise refuse("cannot read %(file)s: %(why)s", file=path.name, why=exc.strerror) from None
     if size > MAX_FILE_BYTES:
-        raise refuse(f"{path.name} is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        raise refuse("%(file)s is larger than %(limit)s MiB", file=path.name,
+                     limit=MAX_FILE_BYTES // 2**20)
     if magic == XLS_MAGIC or path.suffix.lower() == ".xls":
-        raise refuse(f"{path.name} is an old .xls workbook; save it as .xlsx or as CSV")
+        raise refuse("%(file)s is an old .xls workbook; save it as .xlsx or as CSV",
+                     file=path.name)
     if magic == XLSX_MAGIC or path.suffix.lower() == ".xlsx":
         return _xlsx_rows(path)
     return _csv_rows(path)
@@ -111,7 +118,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list]]:
             for cells in reader:
                 yield reader.line_num, cells
         except csv.Error as exc:
-            raise refuse(f"line {reader.line_num}: {exc}") from None
+            raise refuse("line %(line)s: %(why)s", line=reader.line_num, why=str(exc)) from None
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:
@@ -125,7 +132,8 @@ def detect_encoding(path: Path) -> tuple[str, str]:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", "strict"
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        raise refuse(f"{path.name} is UTF-16 text; save it as CSV (UTF-8) or as .xlsx")
+        raise refuse("%(file)s is UTF-16 text; save it as CSV (UTF-8) or as .xlsx",
+                     file=path.name)
     verdict = _decodes(path, "utf-8")
     if verdict == "yes":
         return "utf-8", "strict"
@@ -133,8 +141,8 @@ def detect_encoding(path: Path) -> tuple[str, str]:
         return "utf-8", "replace"
     if _decodes(path, "gb18030") == "yes":
         return "gb18030", "strict"
-    raise refuse(f"{path.name} is neither UTF-8 nor GB18030 text; save it as CSV (UTF-8) "
-                 "or as .xlsx")
+    raise refuse("%(file)s is neither UTF-8 nor GB18030 text; save it as CSV (UTF-8) or as "
+                 ".xlsx", file=path.name)
 
 
 def _decodes(path: Path, encoding: str) -> str:
@@ -143,7 +151,7 @@ def _decodes(path: Path, encoding: str) -> str:
         try:
             while chunk := handle.read(CHUNK):
                 if b"\x00" in chunk:
-                    raise refuse(f"{path.name} is not a text file")
+                    raise refuse("%(file)s is not a text file", file=path.name)
                 decoder.decode(chunk)
         except UnicodeDecodeError:
             return "no"
@@ -160,19 +168,19 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise refuse(f"{path.name} is not a readable .xlsx workbook ({type(exc).__name__})"
-                     ) from None
+        raise refuse("%(file)s is not a readable .xlsx workbook (%(why)s)", file=path.name,
+                     why=type(exc).__name__) from None
     number = 0
     try:
         if not workbook.worksheets:
-            raise refuse(f"{path.name} has no worksheet")
+            raise refuse("%(file)s has no worksheet", file=path.name)
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         while True:
             try:
                 cells = next(rows, None)
             except Exception as exc:  # a damaged sheet fails only when its rows are read
-                raise refuse(f"line {number + 1}: {path.name} is damaged and cannot be read "
-                             f"({type(exc).__name__})") from None
+                raise refuse("line %(line)s: %(file)s is damaged and cannot be read (%(why)s)",
+                             line=number + 1, file=path.name, why=type(exc).__name__) from None
             if cells is None:
                 return
             number += 1

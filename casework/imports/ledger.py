@@ -148,7 +148,9 @@ def _shown(preview: Preview, checked: Checked) -> dict | None:
             len(preview.table) >= SAMPLE and not checked.problems):
         return None
     entry = {"line": checked.line, "cells": checked.cells, "duplicate": False,
-             "problems": {problem.column: problem for problem in checked.problems}}
+             "problems": {problem.field: problem for problem in checked.problems
+                          if problem.field},
+             "row_problems": [problem for problem in checked.problems if not problem.field]}
     preview.table.append(entry)
     return entry
 

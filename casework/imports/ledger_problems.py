@@ -20,7 +20,7 @@ from casework.vocabulary import label
 MAX_LISTED = 1000
 SHOWN_CHARS = 40
 
-NOT_A_CHOICE = "'%(value)s' is not a %(what)s; write one of: %(choices)s"
+NOT_A_CHOICE = "'%(value)s' is not a known %(what)s; write one of: %(choices)s"
 NOT_A_DATE = ("'%(value)s' is not a date; write it as 2026-03-03, 2026/3/3, 2026.3.3 or "
               "2026年3月3日, with a time such as 14:30 if known")
 IN_THE_FUTURE = "%(value)s is in the future"
@@ -68,6 +68,7 @@ class Problem:
     params: dict = field(default_factory=dict)
     # Vocabulary ids of what would be right: (kind, ids), or level ids with kind "level".
     choices: tuple[str, tuple[str, ...]] | None = None
+    field: str = ""  # the column's English name (received_at, ...), for the page's table
 
     def message(self, translate: Callable[[str], str] = str, language: str = "en",
                 level_names: Callable[[str, str], str] | None = None) -> str:
@@ -95,9 +96,8 @@ def shown(value: object, column: str) -> str:
     """A cell as a problem may show it: short, and a petitioner's name, phone or story masked,
     since problems travel to screens and terminals the case pages do not."""
     text = visible(str(value if value is not None else "").strip())
-    if column == "petitioner_phone":
-        digits = text
-        return digits[:3] + "****" + digits[-4:] if len(digits) >= 11 else "*" * len(digits)
+    if column == "petitioner_phone" and sum(char.isdigit() for char in text) >= 7:
+        return text[:3] + "****" + text[-4:]
     if column in ("petitioner_name", "summary"):
         return text[:1] + "…" if text else ""
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"

@@ -26,7 +26,7 @@ from casework.workflow import Workflow
 HEADS = {
     "received_at": ("received_at", "登记日期", "受理日期", "来访日期", "日期"),
     "township": ("township", "乡镇", "乡镇（街道）", "乡镇(街道)"),
-    "village_code": ("village_code", "village", "村", "村（社区）", "村(社区)", "村名"),
+    "village_code": ("village_code", "村", "village", "村（社区）", "村(社区)", "村名"),
     "category": ("category", "类别", "案件类别", "类型"),
     "channel": ("channel", "来源", "来源渠道", "渠道"),
     "urgency": ("urgency", "紧急程度"),
@@ -112,9 +112,12 @@ class Reader:
             elif name is not None and name in names:
                 problems.append(Problem(line, head, "", why.TWICE_COLUMN))
             names.append(name)
+        # A missing column is named the way the file names the others.
+        chinese = any(not head_text(cell).isascii() for cell in header)
         for name in REQUIRED:
             if name not in names:
-                problems.append(Problem(line, CHINESE_HEADS[name], "", why.MISSING_COLUMN))
+                problems.append(Problem(line, CHINESE_HEADS[name] if chinese else name, "",
+                                        why.MISSING_COLUMN))
         return names, problems
 
     def row(self, line: int, raw: dict[str | None, object]) -> Checked:
@@ -129,14 +132,15 @@ class Reader:
             except values.CellProblem as exc:
                 problems.append(Problem(line, self.heads.get(name, name),
                                         shown(text_of(value), name), exc.reason, exc.params,
-                                        exc.choices))
+                                        exc.choices, name))
                 return None
 
         def required(name: str) -> bool:
             if text.get(name):
                 return True
             problems.append(Problem(line, self.heads.get(name, CHINESE_HEADS[name]), "",
-                                    why.REQUIRED, {"column": self.heads.get(name, name)}))
+                                    why.REQUIRED, {"column": self.heads.get(name, name)},
+                                    field=name))
             return False
 
         received = concluded = None
@@ -167,7 +171,7 @@ class Reader:
                                          self.now) or (None, False)
             else:
                 problems.append(Problem(line, self.heads.get("concluded_at", "办结日期"), "",
-                                        why.NEEDS_DATE))
+                                        why.NEEDS_DATE, field="concluded_at"))
             if text.get("outcome"):
                 outcome, agency = check("outcome", values.outcome, self.workflow,
                                         text["outcome"]) or (None, None)
@@ -175,23 +179,25 @@ class Reader:
                 problems.append(Problem(line, self.heads.get("outcome", "结果"), "",
                                         why.NEEDS_OUTCOME, {}, (
                                             "outcome", (*self.workflow.choices["outcome"],
-                                                        "referred"))))
+                                                        "referred")), "outcome"))
         elif text.get("concluded_at") or text.get("outcome"):
             problems.append(Problem(line, self.heads.get("concluded_level", "办结层级"), "",
-                                    why.NEEDS_LEVEL))
+                                    why.NEEDS_LEVEL, field="concluded_level"))
         if received and concluded:
             if concluded < received and not timed and (
                     concluded.date() == received.astimezone(concluded.tzinfo).date()):
                 concluded = received  # concluded the day it came in, time not written
             if concluded < received:
                 problems.append(Problem(line, self.heads["concluded_at"],
-                                        shown(text["concluded_at"], ""), why.BEFORE_RECEIVED))
+                                        shown(text["concluded_at"], ""), why.BEFORE_RECEIVED,
+                                        field="concluded_at"))
         if channel and level:
             start = self.start_level(channel, urgency or "normal")
             if self.workflow.level(level).index < self.workflow.level(start).index:
                 problems.append(Problem(
                     line, self.heads["concluded_level"], shown(text["concluded_level"], ""),
-                    why.STARTS_HIGHER, {"channel": channel, "start": start}))
+                    why.STARTS_HIGHER, {"channel": channel, "start": start},
+                    field="concluded_level"))
         if problems:
             return Checked(line, None, problems, cells)
         try:

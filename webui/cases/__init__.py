@@ -42,6 +42,10 @@ def navigation() -> dict:
             links.append(("/cases/new", _("New case")))
     if role is not None and role.reads_reports:
         links.append(("/reports/monthly", _("Monthly report")))
+    from casework.imports.ledger import IMPORT_ROLES
+
+    if current_user.role in IMPORT_ROLES:
+        links.append(("/imports/ledger", _("Import ledger")))
     links.append(("/workflow", _("Workflow")))
     if current_user.role == "admin":
         links += [("/admin/users", _("Users")), ("/admin/areas", _("Areas")),

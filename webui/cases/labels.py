@@ -14,6 +14,7 @@ from casework import vocabulary
 from casework.lifecycle.cases import OPEN_STATUSES
 from webui.context import casework
 
+
 class _Label:
     """A vocabulary label (casework/vocabulary.py) read in the page's language when shown."""
 
