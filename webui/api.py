@@ -130,14 +130,16 @@ def import_ledger():
     scope_of(actor())  # 403 before the upload is read
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid({"file": "required"})
+        return ledger_import.file_refusal(Invalid({"file": "required"})), 422
     dry_run = (request.values.get("dry_run") or "").lower() in ("1", "true", "yes")
     how = ledger_import.how()
     with ledger_import.saved(upload.filename, upload=upload) as path:
         try:
             if dry_run:
                 preview = check_ledger(casework(), path, by=actor())
-                return preview.as_dict(**how), 422 if preview.problem_count else 200
+                if preview.problem_count:
+                    raise LedgerProblems(preview)
+                return preview.as_dict(**how), 200
             preview = run_import(casework(), path, by=actor())
         except LedgerProblems as exc:
             text = ledger_import.message(exc.preview.problems[0])

@@ -71,7 +71,8 @@ def refusal_text(exc: Invalid) -> str:
             return gettext(reason) % exc.params
         except (KeyError, ValueError, TypeError):
             pass
-    return gettext(exc.message) if len(exc.message) < 300 else exc.message
+    message = exc.fields.get("file") or exc.message
+    return gettext(message) if len(message) < 300 else message
 
 
 def file_refusal(exc: Invalid) -> dict:
