@@ -45,8 +45,8 @@ LEVEL_SHORT_FORMS = {"村妇代会": "village_congress", "谈心室": "village_c
 REFERRED = ("已转介", "转介", "referred")
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                   r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})"
-                   r"(?:\s*[:：分]\s*(\d{1,2}))?\s*秒?)?")
+                   r"(?:\s*[T ]?\s*(\d{1,2})\s*[:：时点]\s*(\d{1,2})\s*分?"
+                   r"(?:\s*[:：]?\s*(\d{1,2})\s*秒?)?)?")
 EXCEL_EPOCH = datetime(1899, 12, 30)
 
 
