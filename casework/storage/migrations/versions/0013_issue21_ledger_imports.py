@@ -25,11 +25,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('import_fingerprint', sqlmodel.sql.sqltypes.AutoString(
-            length=64), nullable=True))
-        batch_op.create_index('ix_cases_import_fingerprint', ['import_fingerprint'],
-                              unique=True)
+    # No batch mode: a new nullable column and an index need no copy of the table (a
+    # province's cases), and SQLite's ALTER TABLE does both.
+    op.add_column('cases', sa.Column('import_fingerprint', sqlmodel.sql.sqltypes.AutoString(
+        length=64), nullable=True))
+    op.create_index('ix_cases_import_fingerprint', 'cases', ['import_fingerprint'], unique=True)
     op.create_table(
         'ledger_uploads',
         sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -48,6 +48,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('ledger_uploads')
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_import_fingerprint')
-        batch_op.drop_column('import_fingerprint')
+    op.drop_index('ix_cases_import_fingerprint', table_name='cases')
+    op.drop_column('cases', 'import_fingerprint')  # SQLite 3.35+ drops a column in place
