@@ -107,10 +107,10 @@ class Reader:
             head = head_text(cell)
             name = _BY_HEAD.get(values.key(head)) if head else None
             if head and name is None:
-                problems.append(Problem(line, head, "", why.UNKNOWN_COLUMN, {
+                problems.append(Problem(line, shown(head, ""), "", why.UNKNOWN_COLUMN, {
                     "heads": "、".join(CHINESE_HEADS.values())}))
             elif name is not None and name in names:
-                problems.append(Problem(line, head, "", why.TWICE_COLUMN))
+                problems.append(Problem(line, shown(head, ""), "", why.TWICE_COLUMN))
             names.append(name)
         # A missing column is named the way the file names the others.
         chinese = any(not head_text(cell).isascii() for cell in header)

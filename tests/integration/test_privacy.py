@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 from conftest import DATA_KEY, TABLES, VILLAGE_A1, VILLAGE_B1, WORKFLOW, petition
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from casework.bootstrap import bootstrap
 from casework.config import Settings
@@ -47,8 +47,9 @@ def plaintext_found(cw) -> list[str]:
         stored = b"".join(path.read_bytes() for path in base.parent.glob(base.name + "*"))
     else:
         with cw.engine.connect() as connection:
+            present = set(inspect(connection).get_table_names())  # a downgrade drops some
             stored = "\n".join(
-                row for table in TABLES
+                row for table in TABLES if table in present
                 for row in connection.execute(text(f"SELECT t::text FROM {table} t")).scalars()
             ).encode()
     return [secret for secret in SECRETS if secret.encode() in stored]
