@@ -8,7 +8,7 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import COUNTY, TOWN_A, TOWN_B, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1
+from conftest import COUNTY, TOWN_B, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
