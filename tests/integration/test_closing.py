@@ -138,7 +138,8 @@ def test_late_petitions_actions_and_ledgers_leave_a_closed_month_byte_identical(
     assert "2026-03" in refused.value.message
     bad = write_csv(tmp_path / "late.csv", [ledger_row("2026-04-01 09:00", "2026-04-02 09:00"),
                                             ledger_row("2026-03-20 09:00", "2026-04-02 09:00")])
-    with pytest.raises(Invalid, match=r"^line 3: received_at falls in 2026-03, a closed month"):
+    with pytest.raises(Invalid, match=r"^line 3, column received_at: 2026-03-20 09:00 falls in "
+                                      r"2026-03, a closed month"):
         import_ledger(cw, bad, now=IN_APRIL)
     assert counts(cw) == written  # nothing of either was written
 
