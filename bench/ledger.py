@@ -156,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     load = load_average()
     results = measure([int(n) for n in args.rows.split(",")], args.import_up_to)
     info = machine()
-    text = (f"## Ledger import: time and peak memory by size\n\nRun: `python -m bench.ledger "
-            f"--rows {args.rows} --import-up-to {args.import_up_to}`, {info['date']}; {info['cpu']}, {info['cores']} cores; load average before {load}, "
+    run = f"python -m bench.ledger --rows {args.rows} --import-up-to {args.import_up_to}"
+    text = (f"## Ledger import: time and peak memory by size\n\nRun: `{run}`, {info['date']}; "
+            f"{info['cpu']}, {info['cores']} cores; load average before {load}, "
             f"after {load_average()}.\n\nA province's villages (2,000 in {COUNTIES} counties); "
             "each file checked (the dry run), imported, and imported again (every row a "
             "duplicate), each step in a fresh process into SQLite. Peak memory is the process's "

@@ -72,7 +72,8 @@ def preview_ledger():
     token = None
     if not preview.problem_count and preview.new:
         token = keep_upload(casework(), by=actor(), filename=upload.filename or "", data=data)
-    return _page(form, 422 if preview.problem_count else 200, preview=preview, token=token,
+    # The preview is what was asked for, problems or not (the API answers 422 for them).
+    return _page(form, 200, preview=preview, token=token,
                  filename=upload.filename or "")
 
 

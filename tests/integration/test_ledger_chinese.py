@@ -20,8 +20,8 @@ from casework.storage.db import reading, writing
 from casework.storage.models import Case, ClosedMonth, Event, Petitioner
 
 NOW = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
-HEADS = ["登记日期", "乡镇", "村", "类别", "来源", "紧急程度", "情况摘要", "姓名", "电话", "办结层级",
-         "办结日期", "结果"]
+HEADS = ["登记日期", "乡镇", "村", "类别", "来源", "紧急程度", "情况摘要", "姓名", "电话",
+         "办结层级", "办结日期", "结果"]
 ROWS = [
     # A date cell, a village by name, the phone stored as a number, the product's labels.
     [datetime(2026, 3, 3, 9, 30), "", "沙子村", "家庭暴力", "来信", "一般", "丈夫酒后殴打",
