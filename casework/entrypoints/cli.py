@@ -260,17 +260,36 @@ def import_ledger_command(ctx, file, dry_run):
     cw = load(ctx)
     cw.keyring  # noqa: B018  (refuse before reading the file when CASEWORK_DATA_KEY is missing)
     if dry_run:
-        preview = check_ledger(cw, file)
+        preview = check_ledger(cw, file, progress=_progress())
+        _progress_done()
         click.echo(f"rows: {preview.rows}\nnew cases: {preview.new}\n"
                    f"duplicates: {preview.duplicates}\nproblems: {preview.problem_count}")
         if preview.problem_count:
             _problems(preview)
         return
     try:
-        preview = run_import(cw, file)
+        preview = run_import(cw, file, progress=_progress())
     except LedgerProblems as exc:
+        _progress_done()
         _problems(exc.preview)
+    _progress_done()
     click.echo(f"{preview.imported} cases imported, {preview.duplicates} duplicates skipped")
+
+
+def _progress():
+    """A large file's progress on a terminal's stderr (rows checked, then rows written)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(phase: str, rows: int) -> None:
+        click.echo(f"\r{rows:,} rows {phase}", err=True, nl=False)
+
+    return say
+
+
+def _progress_done() -> None:
+    if sys.stderr.isatty():
+        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
 
 
 def _readable(file: Path) -> None:

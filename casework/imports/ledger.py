@@ -22,6 +22,7 @@ shows is only which imported cases came from a ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -86,8 +87,11 @@ def scope_of(by: Actor | None) -> str:
     return by.area_code
 
 
+Progress = Callable[[str, int], None]  # ("checked" or "written", rows so far)
+
+
 def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
-                 by: Actor | None = None) -> Preview:
+                 by: Actor | None = None, progress: Progress | None = None) -> Preview:
     """What importing ``path`` would do, and every problem in it; writes nothing."""
     scope = scope_of(by)
     reader = _reader(cw, scope, now or utcnow())
@@ -111,6 +115,8 @@ def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
         waiting.append((text, shown))
         if len(waiting) >= BATCH:
             _count_known(cw, preview, waiting)
+            if progress:
+                progress("checked", preview.rows)
     _count_known(cw, preview, waiting)
     if preview.rows == 0 and not preview.problem_count:
         preview.add_problems([Problem(1, "", "", NO_ROWS)])
@@ -118,10 +124,10 @@ def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
 
 
 def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
-               by: Actor | None = None) -> Preview:
+               by: Actor | None = None, progress: Progress | None = None) -> Preview:
     """Check ``path`` whole; with no problem, write its new rows.  LedgerProblems otherwise."""
     now = now or utcnow()
-    preview = check_ledger(cw, path, now=now, by=by)
+    preview = check_ledger(cw, path, now=now, by=by, progress=progress)
     if preview.problem_count:
         raise LedgerProblems(preview)
     reader = _reader(cw, scope_of(by), now)
@@ -133,6 +139,8 @@ def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
         if len(batch) >= BATCH:
             preview.imported += _write(cw, batch, now)
             batch = []
+            if progress:
+                progress("written", checked.line - 1)
     preview.imported += _write(cw, batch, now)
     preview.duplicates = preview.rows - preview.imported
     return preview

@@ -52,6 +52,7 @@ def take_upload(cw: Casework, *, by: Actor, token: str, now: datetime | None = N
     imports it once.  NotFound when it is someone else's, expired or already taken."""
     now = now or utcnow()
     with writing(cw.engine) as session:
+        session.execute(delete(LedgerUpload).where(LedgerUpload.created_at < now - MAX_AGE))
         row = session.get(LedgerUpload, _id(token or ""))
         if row is None or row.user_id != by.id or row.created_at < now - MAX_AGE:
             raise NotFound("this upload has expired; choose the file again")

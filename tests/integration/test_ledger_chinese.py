@@ -256,3 +256,13 @@ def test_a_row_concluded_the_day_it_came_in_without_a_time_is_taken(cw, county, 
     import_ledger(cw, write_xlsx(tmp_path / "l.xlsx", [row]), now=NOW)
     [case] = cases(cw)
     assert case.concluded_at == case.received_at
+
+
+def test_a_large_file_reports_its_progress_as_it_is_checked(cw, county, tmp_path):
+    row = ["2026/11/2", "", "沙子村", "咨询", "来访", "一般", "", "", "", "", "", ""]
+    rows = [[*row[:6], f"第{i}件", *row[7:]] for i in range(1200)]
+    seen: list[tuple[str, int]] = []
+    preview = check_ledger(cw, write_csv(tmp_path / "big.csv", rows), now=NOW,
+                           progress=lambda phase, count: seen.append((phase, count)))
+    assert preview.new == 1200
+    assert seen == [("checked", 500), ("checked", 1000)]
