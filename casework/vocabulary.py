@@ -15,3 +15,80 @@ def one_of(values) -> str:
     named = [value for value in values if value != ""]
     head = "must be empty or one of: " if "" in values else "must be one of: "
     return head + ", ".join(named)
+
+# What people read instead of the codes, in both languages of the product: the pages show them
+# (webui/cases/labels.py), the ledger import takes them back (casework/imports/ledger_values.py)
+# and the ledger template offers them in its drop-down lists.  One place, so that a word a page
+# shows is always a word the importer takes.  The workflow's levels and statuses carry their
+# names in workflows.yaml instead.
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "channel": {
+        "hotline_12338": {"en": "12338 hotline", "zh": "12338 热线"},
+        "mailbox": {"en": "Village mailbox", "zh": "自然村信箱"},
+        "letter": {"en": "Letter", "zh": "来信"},
+        "visit": {"en": "Visit", "zh": "来访"},
+        "online": {"en": "Online", "zh": "网上"},
+        "referral": {"en": "Referred by another body", "zh": "其他单位转来"},
+    },
+    "category": {
+        "domestic_violence": {"en": "Domestic violence", "zh": "家庭暴力"},
+        "marriage_family": {"en": "Marriage and family", "zh": "婚姻家庭"},
+        "property": {"en": "Property", "zh": "财产权益"},
+        "employment": {"en": "Employment", "zh": "劳动就业"},
+        "child": {"en": "Child's rights", "zh": "儿童权益"},
+        "personal_rights": {"en": "Personal rights", "zh": "人身权利"},
+        "neighbor_dispute": {"en": "Neighbour dispute", "zh": "邻里纠纷"},
+        "consultation": {"en": "Consultation", "zh": "咨询"},
+        "other": {"en": "Other", "zh": "其他"},
+    },
+    "urgency": {
+        "normal": {"en": "Normal", "zh": "一般"},
+        "urgent": {"en": "Urgent", "zh": "紧急"},
+        "emergency": {"en": "Emergency (violence now)", "zh": "特急（暴力正在发生）"},
+    },
+    "gender": {
+        "female": {"en": "Female", "zh": "女"}, "male": {"en": "Male", "zh": "男"},
+        "unknown": {"en": "Unknown", "zh": "不详"},
+    },
+    "age_group": {
+        "under_18": {"en": "Under 18", "zh": "未满 18 岁"},
+        "18_34": {"en": "18 to 34", "zh": "18–34 岁"},
+        "35_59": {"en": "35 to 59", "zh": "35–59 岁"},
+        "60_plus": {"en": "60 and over", "zh": "60 岁及以上"},
+        "unknown": {"en": "Unknown", "zh": "不详"},
+    },
+    # The workflow's choices (workflows.yaml ``choices``); a choice added there without a label
+    # here shows as its id.
+    "outcome": {
+        "mediated": {"en": "Mediated", "zh": "调解成功"},
+        "advised": {"en": "Legal or policy advice given", "zh": "提供法律或政策咨询"},
+        "assisted": {"en": "Help or relief arranged", "zh": "协调帮扶救助"},
+        "withdrawn": {"en": "Withdrawn", "zh": "当事人撤回"},
+        "other": {"en": "Other", "zh": "其他"},
+    },
+    "agency": {
+        "police": {"en": "Police", "zh": "公安机关"},
+        "court": {"en": "Court", "zh": "人民法院"},
+        "procuratorate": {"en": "Procuratorate", "zh": "人民检察院"},
+        "legal_aid": {"en": "Legal aid (12348)", "zh": "法律援助（12348）"},
+        "civil_affairs": {"en": "Civil affairs", "zh": "民政部门"},
+        "labour": {"en": "Labour", "zh": "人社部门"},
+        "health": {"en": "Health", "zh": "卫生健康部门"},
+        "education": {"en": "Education", "zh": "教育部门"},
+        "other": {"en": "Other", "zh": "其他"},
+    },
+    "satisfaction": {
+        "satisfied": {"en": "Satisfied", "zh": "满意"},
+        "basically_satisfied": {"en": "Basically satisfied", "zh": "基本满意"},
+        "unsatisfied": {"en": "Unsatisfied", "zh": "不满意"},
+    },
+}
+
+
+def label(kind: str, value: str, language: str) -> str:
+    """The label of a vocabulary value in ``language`` ("zh..." or "en..."); an unknown value
+    (a choice newer than this table) reads as itself."""
+    names = LABELS.get(kind, {}).get(value)
+    if names is None:
+        return value.replace("_", " ")
+    return names["zh" if language.lower().startswith("zh") else "en"]

@@ -28,7 +28,8 @@ WORKFLOW = ROOT / "workflows.yaml"
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 # The tests' data key: a new one per test process, as a real deployment has its own.
 DATA_KEY = generate_key()
-TABLES = ("protection_measures", "events", "cases", "petitioners", "case_number_sequences",
+TABLES = ("ledger_uploads", "protection_measures", "events", "cases", "petitioners",
+          "case_number_sequences",
           "api_tokens", "users", "areas", "scheduler_leases", "notifications", "login_attempts",
           "closed_figures", "closed_months", "attachment_chunks", "attachments",
           "user_sessions", "account_events")

@@ -23,6 +23,8 @@ from webui import (
     errors,
     headers,
     health,
+    imports_page,
+    ledger_import,
     locale,
     reports,
     workflow_page,
@@ -56,6 +58,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
 
     auth.login_manager.init_app(app)
+    app.before_request(ledger_import.allow_large_upload)  # before CSRFProtect reads the form
     csrf.init_app(app)
     csrf.exempt(api.bp)  # the api checks CSRF itself, after auth, and only for sessions
     babel.init_app(app, locale_selector=select_locale)
@@ -67,7 +70,8 @@ def create_app(test_config: Config | Mapping | None = None, *,
     app.register_blueprint(health.bp)
     app.register_blueprint(cases.bp)  # the worklist, case list, intake and case pages
     app.register_blueprint(locale.bp)  # POST /language
-    for pages in (reports.bp, workflow_page.bp, admin.bp):  # reports, workflow, admin
+    # reports, workflow, admin, the ledger import
+    for pages in (reports.bp, workflow_page.bp, admin.bp, imports_page.bp):
         app.register_blueprint(pages)
     app.add_url_rule("/openapi.json", "openapi", api.openapi)
     app.before_request(refuse_nul)

@@ -208,6 +208,38 @@ def account_events():
             "per_page": per_page}
 
 
+@bp.post("/imports/ledger")
+def import_ledger():
+    """A ledger file (multipart ``file``): previewed with ``dry_run=1``, else imported."""
+    from casework.imports.ledger import check_ledger, run_import, scope_of
+    from casework.imports.ledger_problems import LedgerProblems
+    from webui import ledger_import
+
+    scope_of(actor())  # 403 before the upload is read
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return ledger_import.file_refusal(Invalid({"file": "required"})), 422
+    dry_run = (request.values.get("dry_run") or "").lower() in ("1", "true", "yes")
+    how = ledger_import.how()
+    with ledger_import.saved(upload.filename, upload=upload) as path:
+        try:
+            if dry_run:
+                preview = check_ledger(casework(), path, by=actor())
+                if preview.problem_count:
+                    raise LedgerProblems(preview)
+                return preview.as_dict(**how), 200
+            preview = run_import(casework(), path, by=actor())
+        except LedgerProblems as exc:
+            text = ledger_import.message(exc.preview.problems[0])
+            return {"error": "invalid", "message": text, "fields": {"file": text},
+                    **exc.preview.as_dict(**how)}, 422
+        except Invalid as exc:
+            if set(exc.fields) != {"file"}:
+                raise
+            return ledger_import.file_refusal(exc), 422
+    return {"imported": preview.imported, "duplicates": preview.duplicates}, 201
+
+
 @bp.get("/workflow")
 def workflow():
     cw = casework()

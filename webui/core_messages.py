@@ -85,6 +85,52 @@ FROM_THE_CORE = (
     # the note casework/scheduling/scan.py writes on an automatic escalation (shown for system
     # events)
     _l("escalated automatically: deadline passed"),
+    # casework/imports/: a ledger's problems (ledger_problems.py) and the refusals of a file
+    # that is no readable table (_csvfile.py); their %(name)s parts are filled in when shown
+    _l("'%(value)s' is not a known %(what)s; write one of: %(choices)s"),
+    _l("'%(value)s' is not a date; write it as 2026-03-03, 2026/3/3, 2026.3.3 "
+        "or 2026年3月3日, with a time such as 14:30 if known"),
+    _l("%(value)s is in the future"),
+    _l("%(value)s is before 2000; is the year right?"),
+    _l("%(value)s falls in %(month)s, a closed month (months up to "
+        "%(through)s are closed and their figures never change); log the case "
+        "as received now"),
+    _l("no village '%(value)s' in your area; write its name or its 12-digit "
+        "code"),
+    _l("no village '%(value)s' in %(township)s"),
+    _l("more than one village is named '%(value)s' (in %(townships)s); fill "
+        "in 乡镇 or write the village's 12-digit code"),
+    _l("no township '%(value)s' in your area"),
+    _l("village %(village)s is not in %(value)s"),
+    _l("required: this row has no %(column)s"),
+    _l("longer than %(limit)s characters"),
+    _l("'%(value)s' is not a phone number"),
+    _l("a conclusion needs 办结层级 (concluded_level); leave this empty for an "
+        "open case"),
+    _l("a concluded case needs its date in 办结日期 (concluded_at)"),
+    _l("a concluded case needs its result in 结果 (outcome); write one of: "
+        "%(choices)s"),
+    _l("%(value)s is before the date received"),
+    _l("a %(channel)s case starts at %(start)s, so it cannot be concluded at "
+        "%(value)s"),
+    _l("the header lacks this column"),
+    _l("unknown column; the heads are %(heads)s"),
+    _l("this column appears twice"),
+    _l("more cells than columns"),
+    _l("the file has no rows to import"),
+    _l("cannot read %(file)s: %(why)s"),
+    _l("%(file)s is larger than %(limit)s MiB"),
+    _l("%(file)s is an old .xls workbook; save it as .xlsx or as CSV"),
+    _l("%(file)s is UTF-16 text; save it as CSV (UTF-8) or as .xlsx"),
+    _l("%(file)s is neither UTF-8 nor GB18030 text; save it as CSV (UTF-8) or "
+        "as .xlsx"),
+    _l("%(file)s is not a text file"),
+    _l("%(file)s is not a readable .xlsx workbook (%(why)s)"),
+    _l("%(file)s has no worksheet"),
+    _l("line %(line)s: %(file)s is damaged and cannot be read (%(why)s)"),
+    _l("line %(line)s: %(why)s"),
+    _l("only county officers and administrators import ledgers"),
+    _l("this upload has expired; choose the file again"),
 )
 
 # casework/evidence/: why an attachment was refused (the field "file"), and its other reasons.

@@ -172,6 +172,7 @@ def _paths(wf: Workflow) -> dict:
             "whose pinyin or its initials start with it (at most 10, best first)",
             "searchVillages", {200: ok("VillageList")}, (400, 401),
             params=[query("q", {"type": "string"}, "a code, a name or pinyin such as dlc")])},
+        "/api/v1/imports/ledger": {"post": _ledger_import()},
         "/api/v1/reports/monthly": {"get": operation(
             "The monthly handling-rate report", "monthlyReport", {200: files("Report")},
             (400, 401, 403, 404, 422), params=report_params)},
@@ -204,6 +205,25 @@ def _paths(wf: Workflow) -> dict:
                                "max_lag_seconds")},
             security=[])},
     }
+
+
+def _ledger_import() -> dict:
+    """POST /imports/ledger: a ledger file, previewed (dry_run=1) or imported."""
+    out = operation(
+        "Bring in a ledger (台账, CSV in UTF-8 or GB18030, or XLSX) of past cases: with dry_run=1 "
+        "what would be imported; else imported, rows already imported skipped. Every problem "
+        "of the file is answered at once, and nothing is written while one remains.",
+        "importLedger",
+        {200: ok("LedgerPreview", "The preview (dry_run=1) of a file without problems"),
+         201: ok("LedgerImported", "Imported"),
+         422: ok("LedgerProblems", "The file's problems (or the file's field missing); "
+                                   "nothing was written")},
+        (400, 401, 403))
+    out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "dry_run": {"type": "string", "enum": ["", "0", "1", "true", "false"]}}}}}}
+    return out
 
 
 def build(wf: Workflow) -> dict:

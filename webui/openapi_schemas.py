@@ -157,6 +157,14 @@ def _bodies(wf: Workflow) -> dict:
             "error": {"type": "string", "enum": ["illegal_transition", "stale_version"]},
             "message": STR, "allowed_actions": {"type": "array", "items": STR},
             "version": INT}, ["error", "message", "allowed_actions", "version"]),
+        "LedgerPreview": obj({
+            "rows": INT, "new": INT, "duplicates": INT, "problem_count": INT,
+            "problems": {"type": "array", "items": obj({
+                "line": {**INT, "nullable": True}, "column": {**STR, "nullable": True},
+                "value": {**STR, "nullable": True}, "message": STR}, ["line", "message"])}},
+            ["rows", "new", "duplicates", "problems"]),
+        "LedgerProblems": {"allOf": [ref("LedgerPreview"), ref("InvalidError")]},
+        "LedgerImported": obj({"imported": INT, "duplicates": INT}, ["imported", "duplicates"]),
         "Case": case,
         "Event": event,
         "CaseDetail": {"allOf": [ref("Case"), obj({

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from casework import vocabulary
 from casework.errors import Invalid
 from casework.imports.areas import list_areas
 from casework.people.access import report_area
@@ -32,15 +33,14 @@ LEVEL_COLUMNS = (("entered", _l("Entered")), ("resolved", _l("Resolved")),
                  ("overdue_end", _l("Overdue at month end")))
 PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5], ("open_end", _l("Open at the period's end")),
                         ("overdue_end", _l("Overdue at the period's end")))
-CATEGORIES = {"domestic_violence": _l("Domestic violence"),
-              "marriage_family": _l("Marriage and family"), "property": _l("Property"),
-              "employment": _l("Employment"), "child": _l("Child's rights"),
-              "personal_rights": _l("Personal rights"),
-              "neighbor_dispute": _l("Neighbour dispute"), "consultation": _l("Consultation"),
-              "other": _l("Other")}
 # The summaries federations write: quarters, half-years, the year (first and last month).
 SPANS = ((_l("Q1"), 1, 3), (_l("Q2"), 4, 6), (_l("Q3"), 7, 9), (_l("Q4"), 10, 12),
          (_l("First half"), 1, 6), (_l("Second half"), 7, 12), (_l("Whole year"), 1, 12))
+
+
+def _categories() -> dict[str, str]:
+    language = str(get_locale() or "zh_CN")
+    return {key: vocabulary.label("category", key, language) for key in vocabulary.CATEGORIES}
 
 
 def percent(rate: float | None) -> str:
@@ -71,7 +71,7 @@ def monthly():
         "reports/monthly.html", report=report, errors={}, month=report["month"], area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
         level_rows=_level_rows(report), level_columns=LEVEL_COLUMNS,
-        categories=CATEGORIES,
+        categories=_categories(),
         charts=_charts(report, report["trend"], _("Received and concluded over 12 months")),
         area_link=lambda code: url_for("reports.monthly", month=report["month"], area=code),
         downloads={fmt: url_for("api.monthly_report", month=report["month"], area=area,
@@ -100,7 +100,7 @@ def period():
         "reports/period.html", report=report, errors={}, start=first, end=last, area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
         level_rows=_level_rows(report), level_columns=PERIOD_LEVEL_COLUMNS,
-        categories=CATEGORIES, shortcuts=_shortcuts(area, report),
+        categories=_categories(), shortcuts=_shortcuts(area, report),
         charts=_charts(report, report["by_month"], _("Received and concluded month by month")),
         area_link=lambda code: url_for("reports.period", area=code, **{"from": first,
                                                                         "to": last}),

@@ -249,15 +249,87 @@ def import_():
 
 @import_.command("ledger")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True,
+              help="Check the file and say what would be imported; write nothing.")
 @click.pass_context
-def import_ledger_command(ctx, file):
-    """Import a paper ledger (CSV or XLSX) of past cases, all rows or none."""
-    from casework.imports.ledger import import_ledger
+def import_ledger_command(ctx, file, dry_run):
+    """Import a ledger (台账, CSV or XLSX) of past cases, once: rows already imported are
+    skipped, and nothing is written while the file has a problem."""
+    from casework.imports.ledger import check_ledger, run_import
+    from casework.imports.ledger_problems import LedgerProblems
 
+    _readable(file)  # a mistyped name is told before anything about keys or the database
     cw = load(ctx)
     cw.keyring  # noqa: B018  (refuse before reading the file when CASEWORK_DATA_KEY is missing)
-    count = import_ledger(cw, file)
-    click.echo(f"{count} cases imported")
+    if dry_run:
+        preview = check_ledger(cw, file, progress=_progress())
+        _progress_done()
+        click.echo(f"rows: {preview.rows}\nnew cases: {preview.new}\n"
+                   f"duplicates: {preview.duplicates}\nproblems: {preview.problem_count}")
+        if preview.problem_count:
+            _problems(preview)
+        return
+    try:
+        preview = run_import(cw, file, progress=_progress())
+    except LedgerProblems as exc:
+        _progress_done()
+        _problems(exc.preview)
+    _progress_done()
+    click.echo(f"{preview.imported} cases imported, {preview.duplicates} duplicates skipped")
+
+
+def _progress():
+    """A large file's progress on a terminal's stderr (rows checked, then rows written)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(phase: str, rows: int) -> None:
+        click.echo(f"\r{rows:,} rows {phase}", err=True, nl=False)
+
+    return say
+
+
+def _progress_done() -> None:
+    if sys.stderr.isatty():
+        click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
+
+
+def _readable(file: Path) -> None:
+    try:
+        with file.open("rb"):
+            pass
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+
+
+def _problems(preview) -> None:
+    """Every problem on stderr, one a line under one sentence; exit status 1."""
+    count = preview.problem_count
+    lines = [f"  line {p.line}, column {p.column}: {p.message()}" if p.column
+             else f"  line {p.line}: {p.message()}" for p in preview.problems]
+    if count > len(preview.problems):
+        lines.append(f"  ... and {count - len(preview.problems)} more")
+    click.echo(f"casework: the ledger has {count} problem{'s' if count > 1 else ''}; nothing "
+               "was imported.\n" + "\n".join(lines), err=True)
+    sys.exit(1)
+
+
+@import_.command("template")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--area", "area_code", default="",
+              help="The county (or township) whose villages the template lists.")
+@click.pass_context
+def import_template_command(ctx, file, area_code):
+    """Write the ledger template (.xlsx): the heads, an example row, drop-down lists and the
+    villages."""
+    from casework.imports.ledger_template import ledger_template
+
+    data = ledger_template(load(ctx), area=area_code)
+    try:
+        file.write_bytes(data)
+    except OSError as exc:
+        _fail(f"cannot write {file}: {exc.strerror}")
+    click.echo(f"template written to {file}")
 
 
 @main.command("backup")

@@ -1,69 +1,223 @@
-"""Bring in a paper ledger (台账) of past cases, all or nothing.
+"""Bring in a paper ledger (台账) of past cases: checked whole, then written, twice adding nothing.
 
 Each row becomes a case with the events it implies: intake at ``received_at`` at the level the
 channel starts at, escalations up to ``concluded_level`` dated at ``concluded_at`` (a paper
 ledger records where a case ended, not when each step happened), then acceptance and the
-conclusion there.  ``outcome`` is a resolve outcome, or ``referred`` / ``referred:AGENCY``.
+conclusion there.  The columns, their Chinese heads and the words taken are in ledger_rows.py
+and ledger_values.py.
+
+The file is read twice, as a stream: first every row is checked and every problem collected
+(the preview, or dry run); only a file without problems is read again and written.  The
+writing goes in batches of ``BATCH`` rows, one transaction each, so that a province's year does
+not hold the database for minutes; should it stop halfway (a power cut), importing the same file
+again adds only the rest, since the rows already in are duplicates.
+
+Duplicates: a row whose received time, village, petitioner phone, category and summary match a
+case already imported is skipped and counted.  The case carries ``import_fingerprint``, an
+HMAC-SHA256 of those fields normalized, under a key derived from the data key
+(casework/privacy/crypto.py): the database never holds the phone or story in a form a guesser
+could test (a plain hash of a phone is reversed by trying the few billion numbers).  What it
+shows is only which imported cases came from a ledger.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from casework.bootstrap import Casework
-from casework.errors import CaseworkError, Invalid
-from casework.imports._csvfile import read_table, refuse
+from casework.errors import Forbidden
+from casework.imports._csvfile import refuse
+from casework.imports.ledger_places import Places
+from casework.imports.ledger_problems import MAX_LISTED, NO_ROWS, LedgerProblems, Problem
+from casework.imports.ledger_rows import COLUMNS, NOTE, Checked, LedgerRow, Reader
 from casework.lifecycle.actions import apply_action
 from casework.lifecycle.intake import receive_validated
-from casework.lifecycle.schemas import CaseCreate, parse
 from casework.people.access import SYSTEM, Actor
-from casework.reporting.closed_months import refuse_if_closed
-from casework.scheduling.deadlines import SHANGHAI
-from casework.storage.db import utcnow, writing
+from casework.reporting.closed_months import closed_through, refuse_if_closed
+from casework.storage.db import reading, utcnow, writing
+from casework.storage.models import Case
 
-COLUMNS = ("received_at", "village_code", "category", "channel", "urgency", "summary",
-           "petitioner_name", "petitioner_phone", "concluded_level", "concluded_at", "outcome")
-REQUIRED = ("received_at", "village_code", "category", "channel")
+__all__ = ["COLUMNS", "IMPORT_ROLES", "Preview", "check_ledger", "import_ledger", "run_import"]
 IMPORTER = Actor(id=None, username="ledger_import", role=SYSTEM, area_code="")
-NOTE = "imported from the paper ledger"
+# Who brings in a county's ledgers: its officers, and the administrators of an area.
+IMPORT_ROLES = ("county_officer", "admin")
+BATCH = 500
+SAMPLE = 100  # rows the page's preview table shows beside every row with a problem
 
 
 @dataclass
-class LedgerRow:
-    line: int
-    case: CaseCreate
-    concluded_level: str | None
-    concluded_at: datetime | None
-    outcome: str | None
-    agency: str | None
+class Preview:
+    rows: int = 0
+    new: int = 0
+    duplicates: int = 0
+    imported: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    # For the page: the first rows and every row with a problem (capped), as shown.
+    table: list[dict] = field(default_factory=list)
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        self.problem_count += len(problems)
+        self.problems.extend(problems[:max(0, MAX_LISTED - len(self.problems))])
+
+    def as_dict(self, **how) -> dict:
+        return {"rows": self.rows, "new": self.new, "duplicates": self.duplicates,
+                "problems": [problem.as_dict(**how) for problem in self.problems],
+                "problem_count": self.problem_count}
 
 
-def import_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None) -> int:
-    """Import every row of the ledger at ``path`` or none; returns how many cases were made."""
+def import_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
+                  by: Actor | None = None) -> int:
+    """Import the ledger at ``path`` unless it has problems; returns how many cases were made."""
+    return run_import(cw, path, now=now, by=by).imported
+
+
+def scope_of(by: Actor | None) -> str:
+    """The area whose villages ``by`` may bring cases in for ('' for the command line)."""
+    if by is None or by.role == SYSTEM:
+        return ""
+    if by.role not in IMPORT_ROLES:
+        raise Forbidden("only county officers and administrators import ledgers")
+    return by.area_code
+
+
+Progress = Callable[[str, int], None]  # ("checked" or "written", rows so far)
+
+
+def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
+                 by: Actor | None = None, progress: Progress | None = None) -> Preview:
+    """What importing ``path`` would do, and every problem in it; writes nothing."""
+    scope = scope_of(by)
+    reader = _reader(cw, scope, now or utcnow())
+    preview, seen, waiting = Preview(), set(), []
+    for checked in reader.read(path):
+        shown = _shown(preview, checked)
+        if checked.row is None:
+            if checked.cells or checked.line > 1:
+                preview.rows += 1
+            preview.add_problems(checked.problems)
+            continue
+        preview.rows += 1
+        text = checked.row.fingerprint_text()
+        mine = int(cw.keyring.current.fingerprint(text)[:32], 16)
+        if mine in seen:  # the same row twice in one file
+            preview.duplicates += 1
+            if shown is not None:
+                shown["duplicate"] = True
+            continue
+        seen.add(mine)
+        waiting.append((text, shown))
+        if len(waiting) >= BATCH:
+            _count_known(cw, preview, waiting)
+            if progress:
+                progress("checked", preview.rows)
+    _count_known(cw, preview, waiting)
+    if preview.rows == 0 and not preview.problem_count:
+        preview.add_problems([Problem(1, "", "", NO_ROWS)])
+    return preview
+
+
+def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
+               by: Actor | None = None, progress: Progress | None = None) -> Preview:
+    """Check ``path`` whole; with no problem, write its new rows.  LedgerProblems otherwise."""
     now = now or utcnow()
-    rows = [_row(cw, line, raw, now) for line, raw in read_table(path, COLUMNS, required=REQUIRED)]
-    if not rows:
-        raise refuse(f"{Path(path).name} has no rows to import")
-    with writing(cw.engine) as session:
-        for row in rows:
-            try:
-                # A ledger of past months may not reach into a closed one (closed_months.py);
-                # its rows' events are dated from received_at on.
-                refuse_if_closed(session, row.case.received_at, "received_at", now=now)
-                _store(cw, session, row)
-            except CaseworkError as exc:
-                raise refuse(f"line {row.line}: {exc.message}") from None
-    return len(rows)
+    preview = check_ledger(cw, path, now=now, by=by, progress=progress)
+    if preview.problem_count:
+        raise LedgerProblems(preview)
+    reader = _reader(cw, scope_of(by), now)
+    batch: list[LedgerRow] = []
+    for checked in reader.read(path):
+        if checked.problems:  # the file or the areas changed since the check
+            raise refuse(f"line {checked.line}: the file changed while it was imported")
+        batch.append(checked.row)
+        if len(batch) >= BATCH:
+            preview.imported += _write(cw, batch, now)
+            batch = []
+            if progress:
+                progress("written", checked.line - 1)
+    preview.imported += _write(cw, batch, now)
+    preview.duplicates = preview.rows - preview.imported
+    return preview
 
 
-def _store(cw: Casework, session, row: LedgerRow) -> None:
+def _reader(cw: Casework, scope: str, now: datetime) -> Reader:
+    with reading(cw.engine) as session:
+        return Reader(cw.workflow, Places.load(session, scope), closed_through(session), now)
+
+
+def _shown(preview: Preview, checked: Checked) -> dict | None:
+    if len(preview.table) >= SAMPLE + MAX_LISTED or (
+            len(preview.table) >= SAMPLE and not checked.problems):
+        return None
+    entry = {"line": checked.line, "cells": checked.cells, "duplicate": False,
+             "problems": {problem.field: problem for problem in checked.problems
+                          if problem.field},
+             "row_problems": [problem for problem in checked.problems if not problem.field]}
+    preview.table.append(entry)
+    return entry
+
+
+def _count_known(cw: Casework, preview: Preview, waiting: list) -> None:
+    """Count the waiting rows already imported (under any configured key) and the new ones."""
+    if not waiting:
+        return
+    prints = {text: cw.keyring.fingerprints(text) for text, _ in waiting}
+    wanted = [value for values in prints.values() for value in values]
+    with reading(cw.engine) as session:
+        known = set(session.execute(select(Case.import_fingerprint)
+                                    .where(Case.import_fingerprint.in_(wanted))).scalars())
+    for text, shown in waiting:
+        if known.intersection(prints[text]):
+            preview.duplicates += 1
+            if shown is not None:
+                shown["duplicate"] = True
+        else:
+            preview.new += 1
+    waiting.clear()
+
+
+def _write(cw: Casework, rows: list[LedgerRow], now: datetime) -> int:
+    """Write the rows not yet imported, in one transaction; how many were written.  A batch
+    that meets another import of the same rows (the unique fingerprint) is done again, and
+    then finds them imported."""
+    for attempt in (1, 2):
+        try:
+            with writing(cw.engine) as session:
+                texts = {row.line: row.fingerprint_text() for row in rows}
+                wanted = [p for text in texts.values() for p in cw.keyring.fingerprints(text)]
+                known = set(session.execute(
+                    select(Case.import_fingerprint)
+                    .where(Case.import_fingerprint.in_(wanted))).scalars()) if wanted else set()
+                written = 0
+                for row in rows:
+                    fingerprint = cw.keyring.current.fingerprint(texts[row.line])
+                    if known.intersection(cw.keyring.fingerprints(texts[row.line])):
+                        continue
+                    known.add(fingerprint)
+                    # A ledger may not reach into a closed month (closed_months.py); this
+                    # check, inside the write, also holds against a month closed meanwhile.
+                    refuse_if_closed(session, row.case.received_at, "received_at", now=now)
+                    _store(cw, session, row, fingerprint)
+                    written += 1
+                return written
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return 0
+
+
+def _store(cw: Casework, session, row: LedgerRow, fingerprint: str) -> None:
     case = receive_validated(cw, session, IMPORTER, row.case, now=row.case.received_at,
                              check_received_at=False)
+    case.import_fingerprint = fingerprint
     if row.concluded_level is None:
         return
-    workflow = cw.workflow
     at = row.concluded_at
     while case.level != row.concluded_level:
         apply_action(cw, session, IMPORTER, case, "escalate", {"note": NOTE}, now=at)
@@ -75,72 +229,3 @@ def _store(cw: Casework, session, row: LedgerRow) -> None:
     else:
         apply_action(cw, session, IMPORTER, case, "resolve",
                      {"outcome": row.outcome, "note": NOTE}, now=at)
-    assert workflow.statuses[case.status].concluded
-
-
-def _row(cw: Casework, line: int, raw: dict[str, str], now: datetime) -> LedgerRow:
-    def bad(message: str) -> Invalid:
-        return refuse(f"line {line}: {message}")
-
-    received = _when(raw.get("received_at", ""))
-    if received is None:
-        raise bad(f"received_at '{raw.get('received_at', '')[:40]}' is not a date or time")
-    if received > now:
-        raise bad("received_at is in the future")
-    body = {
-        "channel": raw.get("channel", ""), "village_code": raw.get("village_code", ""),
-        "category": raw.get("category", ""), "urgency": raw.get("urgency") or "normal",
-        "summary": raw.get("summary") or NOTE, "received_at": received.isoformat(),
-        "petitioner": {"name": raw.get("petitioner_name", ""),
-                       "phone": raw.get("petitioner_phone", "")},
-    }
-    try:
-        case = parse(CaseCreate, body)
-    except Invalid as exc:
-        name, why = next(iter(exc.fields.items()))
-        raise bad(f"{name.replace('petitioner.', 'petitioner_')} {why}") from None
-    level = raw.get("concluded_level") or None
-    concluded_at = _when(raw.get("concluded_at", ""))
-    outcome = raw.get("outcome") or None
-    if level is None:
-        if concluded_at or outcome:
-            raise bad("concluded_at and outcome need a concluded_level")
-        return LedgerRow(line, case, None, None, None, None)
-    workflow = cw.workflow
-    if not workflow.has_level(level) or "resolved" not in workflow.level(level).statuses:
-        names = ", ".join(lv.id for lv in workflow.handling_levels())
-        raise bad(f"concluded_level '{level[:40]}' is not one of: {names}")
-    if concluded_at is None:
-        raise bad("a concluded case needs concluded_at as a date or time")
-    if concluded_at < received or concluded_at > now:
-        raise bad("concluded_at must lie between received_at and now")
-    agency = None
-    if outcome and outcome.startswith("referred"):
-        agency = outcome.partition(":")[2] or "other"
-        if agency not in workflow.choices["agency"]:
-            raise bad(f"agency '{agency[:40]}' is not one of: "
-                      + ", ".join(workflow.choices["agency"]))
-    elif outcome not in workflow.choices["outcome"]:
-        raise bad("outcome must be one of: " + ", ".join(workflow.choices["outcome"])
-                  + ", referred or referred:AGENCY")
-    start = workflow.channel_start_levels.get(case.channel, workflow.default_start_level)
-    if case.urgency == "emergency":
-        start = workflow.emergency_start_level
-    if workflow.level(level).index < workflow.level(start).index:
-        raise bad(f"a {case.channel} case starts at {start} and cannot be concluded at {level}")
-    return LedgerRow(line, case, level, concluded_at, outcome, agency)
-
-
-def _when(value: str) -> datetime | None:
-    """A ledger time: an ISO date or date-time; without a zone it is Beijing time."""
-    value = value.strip().replace("/", "-")
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value), time())
-        except ValueError:
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=SHANGHAI)

@@ -78,6 +78,7 @@ class DataKey:
     key_id: str
     _aead: AESGCM = field(repr=False)
     _hash_key: bytes = field(repr=False)
+    _fingerprint_key: bytes = field(repr=False, default=b"")
 
     @classmethod
     def from_text(cls, text: str, name: str = KEY_ENV) -> DataKey:
@@ -85,7 +86,8 @@ class DataKey:
         # The id is derived, not configured: it names the key without revealing it, and a
         # wrong key can never claim a right key's id.
         return cls(key_id=_derive(raw, "key id", 8).hex(), _aead=AESGCM(_derive(raw, "sealing")),
-                   _hash_key=_derive(raw, "phone lookup"))
+                   _hash_key=_derive(raw, "phone lookup"),
+                   _fingerprint_key=_derive(raw, "ledger fingerprint"))
 
     def _context(self, purpose: str) -> bytes:
         return FORMAT + f"{purpose}:{self.key_id}".encode()
@@ -133,6 +135,12 @@ class DataKey:
         guesser cannot test the few billion possible numbers against the column."""
         return hmac.new(self._hash_key, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
+    def fingerprint(self, text: str) -> str:
+        """HMAC-SHA256 of a ledger row's normalized fields (casework/imports/ledger.py), under
+        its own derived key: the column shows which imported rows are equal, and nothing a
+        guesser could test a petitioner's phone or story against."""
+        return hmac.new(self._fingerprint_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
 
 @dataclass(frozen=True)
 class Keyring:
@@ -169,3 +177,8 @@ class Keyring:
     def phone_hashes(self, digits: str) -> list[str]:
         """The phone's hash under every key, so a caller is found during a rotation too."""
         return [key.phone_hash(digits) for key in (self.current, *self.older)]
+
+    def fingerprints(self, text: str) -> list[str]:
+        """A ledger row's fingerprint under every key, so a rotation does not make last
+        week's file new again."""
+        return [key.fingerprint(text) for key in (self.current, *self.older)]

@@ -168,6 +168,9 @@ class Case(SQLModel, table=True):
         # columns: covering them makes those queries index-only.
         Index("ix_cases_received_report", "received_at", "concluded_at", "village_code",
               "category"),
+        # A ledger row already imported is found by its fingerprint; unique, so that two
+        # uploads of one file at the same moment still make each case once.
+        Index("ix_cases_import_fingerprint", "import_fingerprint", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, max_length=24)
@@ -201,6 +204,9 @@ class Case(SQLModel, table=True):
     # never assessed.  Projected from the assess events like the columns above.
     risk_level: str | None = Field(default=None, max_length=8)
     risk_assessed_at: datetime | None = _time(default=None)
+    # For a case brought in from a ledger: a keyed hash of the row (casework/imports/ledger.py),
+    # so that the same row sent again is a duplicate, not a second case.
+    import_fingerprint: str | None = Field(default=None, max_length=64)
 
 
 class ProtectionMeasure(SQLModel, table=True):
@@ -393,3 +399,18 @@ class AttachmentChunk(SQLModel, table=True):
     attachment_id: int = Field(primary_key=True, foreign_key="attachments.id")
     seq: int = Field(primary_key=True)
     sealed: bytes = Field(sa_type=LargeBinary)
+
+
+class LedgerUpload(SQLModel, table=True):
+    """A ledger kept between its preview and the clerk's confirmation (the page
+    /imports/ledger), sealed under the data key and kept for minutes only: the browser keeps
+    nothing of it, and the confirmation imports exactly the file that was previewed.  ``id`` is
+    a SHA-256 of the token the page holds, so the table alone opens no upload."""
+
+    __tablename__ = "ledger_uploads"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    created_at: datetime = _time(index=True)
+    filename: str = Field(max_length=200)
+    key_id: str = Field(max_length=16)
+    content_sealed: bytes = Field(sa_type=LargeBinary)

@@ -193,13 +193,52 @@ def test_a_bad_ledger_names_the_line_and_writes_nothing(run, cw, county, tmp_pat
     path.write_text("received_at,village_code,category,channel\n"
                     f"2026-03-01,{VILLAGE_A1},child,visit\n2026-03-02,nowhere,child,visit\n",
                     encoding="utf-8")
-    assert "line 3" in one_sentence(run("import", "ledger", str(path)))
+    result = run("import", "ledger", str(path))
+    assert result.exit_code == 1
+    first, *problems = result.stderr.strip().splitlines()
+    assert first == "casework: the ledger has 1 problem; nothing was imported."
+    assert problems == ["  line 3, column village_code: no village 'nowhere' in your area; "
+                        "write its name or its 12-digit code"]
     with reading(cw.engine) as session:
         assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
 
 
+def test_a_dry_run_prints_what_would_be_imported_and_writes_nothing(run, cw, county, tmp_path):
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(("登记日期,村,类别,来源\n2026/3/1,大李村,儿童权益,来访\n"
+                      "2026/3/2,沙子村,家暴,热线\n").encode("gb18030"))
+    result = run("import", "ledger", str(path), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert result.output.splitlines() == ["rows: 2", "new cases: 2", "duplicates: 0",
+                                          "problems: 0"]
+    with reading(cw.engine) as session:
+        assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+    assert run("import", "ledger", str(path)).output.strip() == (
+        "2 cases imported, 0 duplicates skipped")
+    again = run("import", "ledger", str(path), "--dry-run")
+    assert again.output.splitlines()[1:3] == ["new cases: 0", "duplicates: 2"]
+
+
+def test_the_template_command_writes_a_workbook_with_the_villages(run, county, tmp_path):
+    from openpyxl import load_workbook
+
+    path = tmp_path / "台账模板.xlsx"
+    assert run("import", "template", str(path), "--area", "450330").exit_code == 0
+    book = load_workbook(path)
+    assert [row[1] for row in book["村名单"].iter_rows(min_row=2, values_only=True)] == [
+        "大李村", "沙子村", "新安村", "源头村"]
+
+
 def test_a_missing_file_is_one_sentence(run):
     assert "cannot read" in one_sentence(run("import", "ledger", "/nonexistent/ledger.csv"))
+
+
+def test_a_missing_file_is_told_before_a_missing_data_key(database_url):
+    env = {"CASEWORK_DATABASE_URL": database_url, "CASEWORK_WORKFLOW": str(WORKFLOW),
+           "CASEWORK_DATA_KEY": None}
+    message = one_sentence(CliRunner().invoke(main, ["import", "ledger", "/nonexistent/l.csv"],
+                                              env=env))
+    assert "cannot read" in message and "DATA_KEY" not in message
 
 
 def test_workflow_check_and_show(run, tmp_path):

@@ -151,7 +151,8 @@ def test_late_petitions_actions_and_ledgers_leave_a_closed_month_byte_identical(
     assert "2026-03" in refused.value.message
     bad = write_csv(tmp_path / "late.csv", [ledger_row("2026-04-01 09:00", "2026-04-02 09:00"),
                                             ledger_row("2026-03-20 09:00", "2026-04-02 09:00")])
-    with pytest.raises(Invalid, match=r"^line 3: received_at falls in 2026-03, a closed month"):
+    with pytest.raises(Invalid, match=r"^line 3, column received_at: 2026-03-20 09:00 falls in "
+                                      r"2026-03, a closed month"):
         import_ledger(cw, bad, now=IN_APRIL)
     assert counts(cw) == written  # nothing of either was written
 
@@ -278,7 +279,7 @@ def test_a_ledger_row_of_last_month_is_taken_until_the_closing_day(cw, march, tm
         assert import_ledger(cw, path) == 1
     with time_machine.travel(datetime(2026, 4, 5, 0, 5, tzinfo=SHANGHAI), tick=False):
         ClosingJob(cw)()
-        with pytest.raises(Invalid, match="line 2: received_at falls in 2026-03, a closed"):
+        with pytest.raises(Invalid, match="line 2, column received_at: 2026-03-28 09:00 falls in 2026-03, a closed"):
             import_ledger(cw, path)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from casework.errors import Invalid
 from casework.imports.ledger import COLUMNS, import_ledger
+from casework.imports.ledger_problems import LedgerProblems
 from casework.storage.db import reading
 from casework.storage.models import Case, Event
 
@@ -132,41 +133,45 @@ def test_an_open_ledger_case_waits_at_its_start_level(cw, county, tmp_path):
     assert (case.level, case.status) == ("village_congress", "pending")
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"village_code": "999999999999"}, "no such village"),
-    ({"village_code": "abc"}, "village_code"),
-    ({"category": "gossip"}, "category"),
-    ({"received_at": "yesterday"}, "received_at"),
-    ({"received_at": "2030-01-01"}, "future"),
-    ({"concluded_level": "village_mailbox"}, "concluded_level"),
-    ({"concluded_at": ""}, "concluded_at"),
-    ({"concluded_at": "2020-01-01"}, "between"),
-    ({"outcome": "magic"}, "outcome"),
-    ({"outcome": "referred:aliens"}, "agency"),
-    ({"petitioner_phone": "call me"}, "petitioner_phone"),
+@pytest.mark.parametrize(("change", "column", "words"), [
+    ({"village_code": "999999999999"}, "village_code", "no village '999999999999'"),
+    ({"village_code": "abc"}, "village_code", "no village 'abc'"),
+    ({"category": "gossip"}, "category", "write one of: domestic_violence"),
+    ({"received_at": "yesterday"}, "received_at", "not a date"),
+    ({"received_at": "2030-01-01"}, "received_at", "future"),
+    ({"concluded_level": "village_mailbox"}, "concluded_level", "village_congress"),
+    ({"concluded_at": ""}, "concluded_at", "needs its date"),
+    ({"concluded_at": "2020-01-01"}, "concluded_at", "before the date received"),
+    ({"outcome": "magic"}, "outcome", "write one of: mediated"),
+    ({"outcome": "referred:aliens"}, "outcome", "referred"),
+    ({"petitioner_phone": "call me"}, "petitioner_phone", "not a phone number"),
 ])
 def test_a_ledger_with_one_bad_line_names_it_and_writes_nothing(cw, county, tmp_path, change,
-                                                                words):
+                                                                column, words):
     rows = county_rows(datetime(2026, 3, 2, 1, 0, tzinfo=UTC), spread_days=20)
     rows[299].update(change)
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(LedgerProblems) as refused:
         import_ledger(cw, write_csv(tmp_path / "bad.csv", rows), now=NOW)
-    assert refused.value.message.startswith("line 301: ")
-    assert words in refused.value.message
+    assert refused.value.message.startswith(f"line 301, column {column}: ")
+    [problem] = refused.value.preview.problems
+    assert (problem.line, problem.column) == (301, column)
+    assert words in problem.message()
     assert totals(cw) == (0, 0)
 
 
 def test_a_ledger_without_the_required_columns_is_refused(cw, county, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("received_at,village_code\n2026-01-01,450330100201\n", encoding="utf-8")
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(LedgerProblems) as refused:
         import_ledger(cw, path, now=NOW)
-    assert "line 1" in refused.value.message and "category" in refused.value.message
+    assert [(p.line, p.column, p.message()) for p in refused.value.preview.problems] == [
+        (1, "category", "the header lacks this column"),
+        (1, "channel", "the header lacks this column")]
 
 
-def test_a_ledger_that_is_not_utf8_is_refused(cw, county, tmp_path):
-    path = tmp_path / "gbk.csv"
-    path.write_bytes(",".join(COLUMNS).encode() + "\n2026-01-01,村".encode("gbk"))
+def test_a_ledger_in_neither_utf8_nor_gb18030_is_refused(cw, county, tmp_path):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes((",".join(COLUMNS) + "\n2026-01-01,村").encode("utf-16"))
     with pytest.raises(Invalid) as refused:
         import_ledger(cw, path, now=NOW)
     assert "UTF-8" in refused.value.message

@@ -198,7 +198,10 @@ def test_a_ledger_import_mails_only_about_the_cases_still_open(
             "summary": "台账", "petitioner_name": "", "petitioner_phone": "",
             "concluded_level": "county_center", "concluded_at": "2026-03-09 09:00",
             "outcome": "mediated"}
-    still_open = {**past, "concluded_level": "", "concluded_at": "", "outcome": ""}
+    # Another summary: a row equal in time, village, phone, category and summary would be the
+    # same case sent twice (casework/imports/ledger.py).
+    still_open = {**past, "concluded_level": "", "concluded_at": "", "outcome": "",
+                  "summary": "台账二"}
     path = tmp_path / "ledger.csv"
     path.write_text(",".join(COLUMNS) + "\n" + "\n".join(
         ",".join(row[name] for name in COLUMNS) for row in (past, still_open)) + "\n",

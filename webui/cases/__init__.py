@@ -43,6 +43,10 @@ def navigation() -> dict:
     if role is not None and role.reads_reports:
         links += [("/reports/monthly", _("Monthly report")),
                   ("/reports/period", _("Report over a period"))]
+    from casework.imports.ledger import IMPORT_ROLES
+
+    if current_user.role in IMPORT_ROLES:
+        links.append(("/imports/ledger", _("Import ledger")))
     links.append(("/workflow", _("Workflow")))
     if current_user.role == "admin":
         links += [("/admin/users", _("Users")), ("/admin/areas", _("Areas")),

@@ -10,37 +10,26 @@ from datetime import datetime
 from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from casework import vocabulary
 from casework.lifecycle.cases import OPEN_STATUSES
 from webui.context import casework
 
-VOCABULARY = {
-    "channel": {
-        "hotline_12338": _l("12338 hotline"), "mailbox": _l("Village mailbox"),
-        "letter": _l("Letter"), "visit": _l("Visit"), "online": _l("Online"),
-        "referral": _l("Referred by another body"),
-    },
-    "category": {
-        "domestic_violence": _l("Domestic violence"),
-        "marriage_family": _l("Marriage and family"), "property": _l("Property"),
-        "employment": _l("Employment"), "child": _l("Child's rights"),
-        "personal_rights": _l("Personal rights"), "neighbor_dispute": _l("Neighbour dispute"),
-        "consultation": _l("Consultation"), "other": _l("Other"),
-    },
-    "urgency": {"normal": _l("Normal"), "urgent": _l("Urgent"),
-                "emergency": _l("Emergency (violence now)")},
-    "gender": {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")},
-    "age_group": {"under_18": _l("Under 18"), "18_34": _l("18 to 34"), "35_59": _l("35 to 59"),
-                  "60_plus": _l("60 and over"), "unknown": _l("Unknown")},
-    "outcome": {"mediated": _l("Mediated"), "advised": _l("Legal or policy advice given"),
-                "assisted": _l("Help or relief arranged"), "withdrawn": _l("Withdrawn"),
-                "other": _l("Other")},
-    "agency": {"police": _l("Police"), "court": _l("Court"),
-               "procuratorate": _l("Procuratorate"), "legal_aid": _l("Legal aid (12348)"),
-               "civil_affairs": _l("Civil affairs"), "labour": _l("Labour"),
-               "health": _l("Health"), "education": _l("Education"), "other": _l("Other")},
-    "satisfaction": {"satisfied": _l("Satisfied"),
-                     "basically_satisfied": _l("Basically satisfied"),
-                     "unsatisfied": _l("Unsatisfied")},
+
+class _Label:
+    """A vocabulary label (casework/vocabulary.py) read in the page's language when shown."""
+
+    def __init__(self, kind: str, value: str) -> None:
+        self.kind, self.value = kind, value
+
+    def __str__(self) -> str:
+        return vocabulary.label(self.kind, self.value, locale())
+
+    __html__ = __str__
+
+
+VOCABULARY = {kind: {value: _Label(kind, value) for value in values}
+              for kind, values in vocabulary.LABELS.items()}
+VOCABULARY.update({
     "risk": {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk"),
              "none": _l("Not assessed")},
     "measure": {"warning_letter": _l("Warning letter"),
@@ -49,7 +38,7 @@ VOCABULARY = {
     "stage": {"issued": _l("Issued"), "applied": _l("Applied for"), "granted": _l("Granted"),
               "rejected": _l("Rejected"), "extended": _l("Extended"), "placed": _l("Placed"),
               "left": _l("Left"), "reported": _l("Reported")},
-}
+})
 FIELDS = {
     "note": _l("Note"), "reason": _l("Reason"), "outcome": _l("Outcome"),
     "agency": _l("Agency"), "target_level": _l("Assign to"), "days": _l("Working days"),
@@ -81,7 +70,7 @@ def label(kind: str, value) -> str:
     """The label of a vocabulary value; an unknown value (a new YAML choice) shows as itself."""
     if value in (None, ""):
         return ""
-    return str(VOCABULARY.get(kind, {}).get(value, str(value).replace("_", " ")))
+    return vocabulary.label(kind, str(value), locale())
 
 
 def field_label(name: str) -> str:
