@@ -1,0 +1,59 @@
+"""The handbook in docs/ is kept true by the code: every command, every API route and every
+value is there, and every link between its pages leads somewhere."""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+import click
+
+from casework.entrypoints.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+
+def commands(group: click.Group, prefix: str = "casework") -> list[str]:
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += commands(command, f"{prefix} {name}")
+        else:
+            found.append(f"{prefix} {name}")
+    return found
+
+
+def test_the_values_page_is_what_the_code_says():
+    render = runpy.run_path(str(ROOT / "scripts" / "values_page.py"))["render"]
+    assert (DOCS / "values.md").read_text(encoding="utf-8") == render(), (
+        "docs/values.md is stale: run .venv/bin/python scripts/values_page.py")
+
+
+def test_every_command_is_in_the_command_line_page():
+    page = (DOCS / "command-line.md").read_text(encoding="utf-8")
+    missing = [name for name in commands(main) if f"`{name}" not in page]
+    assert missing == []
+
+
+def test_every_api_route_is_in_the_api_page():
+    from webui import create_app
+
+    page = (DOCS / "api.md").read_text(encoding="utf-8")
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40})
+    routes = {re.sub(r"<(?:\w+:)?(\w+)>", lambda m: m.group(1).upper(), rule.rule)
+              .removeprefix("/api/v1")
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
+    missing = sorted(route for route in routes
+                     if route not in page and route != "/openapi.json")
+    assert missing == []
+
+
+def test_every_link_between_the_pages_leads_to_a_file():
+    broken = []
+    for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert broken == []
