@@ -279,7 +279,8 @@ def test_a_ledger_row_of_last_month_is_taken_until_the_closing_day(cw, march, tm
         assert import_ledger(cw, path) == 1
     with time_machine.travel(datetime(2026, 4, 5, 0, 5, tzinfo=SHANGHAI), tick=False):
         ClosingJob(cw)()
-        with pytest.raises(Invalid, match="line 2, column received_at: 2026-03-28 09:00 falls in 2026-03, a closed"):
+        with pytest.raises(Invalid, match="line 2, column received_at: 2026-03-28 09:00 "
+                                          "falls in 2026-03, a closed"):
             import_ledger(cw, path)
 
 
