@@ -28,6 +28,9 @@ NOT_PAGES = {
     "bootstrap.static": "Bootstrap's CSS and scripts",
     "openapi": "the API's schema (JSON)",
     "health.healthz": "the load balancer's health answer (JSON)",
+    "cases.download_attachment": "an attachment's own bytes (a download)",
+    "cases.attachment_thumbnail": "a photo's thumbnail (an image)",
+    "imports.ledger_template_file": "the ledger template (an Excel download)",
 }
 NOT_PAGE_BLUEPRINTS = {"api": "the JSON API"}
 
@@ -60,6 +63,12 @@ PAGES: dict[str, Page] = {
     "/admin/users": Page(("admin",), fixed("/admin/users")),
     "/admin/areas": Page(("admin",), fixed("/admin/areas")),
     "/admin/scheduler": Page(("admin",), fixed("/admin/scheduler")),
+    "/admin/account-events": Page(("admin",), fixed("/admin/account-events")),
+    "/reports/period": Page(REPORT_ROLES, lambda cases: [
+        "/reports/period", "/reports/period?from=2026-06&to=2026-01"]),
+    "/imports/ledger": Page(("county_officer", "admin"), fixed("/imports/ledger")),
+    "/account": Page(LOGGED_IN, fixed("/account")),
+    "/account/password": Page(LOGGED_IN, fixed("/account/password")),
 }
 
 

@@ -70,6 +70,9 @@ def label(kind: str, value) -> str:
     """The label of a vocabulary value; an unknown value (a new YAML choice) shows as itself."""
     if value in (None, ""):
         return ""
+    if kind not in vocabulary.LABELS and value in VOCABULARY.get(kind, {}):
+        # The danger levels and the measures' names are the web's own catalogue entries.
+        return str(VOCABULARY[kind][value])
     return vocabulary.label(kind, str(value), locale())
 
 
