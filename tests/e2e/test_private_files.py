@@ -37,7 +37,8 @@ def test_the_database_its_wal_and_shm_and_backups_are_readable_by_their_owner_on
     database = tmp_path / "fresh" / "casework.db"
     url = f"sqlite:///{database}" if sqlite else database_url
     env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_DATA_KEY": DATA_KEY,
-           "CASEWORK_SECRET_KEY": "private-files-test-" + "s" * 32, "CASEWORK_SCAN_INTERVAL": "3600"}
+           "CASEWORK_SECRET_KEY": "private-files-test-" + "s" * 32,
+           "CASEWORK_SCAN_INTERVAL": "3600"}
     database.parent.mkdir(mode=0o755)
     casework(env, "init")
     areas = tmp_path / "areas.csv"
