@@ -72,7 +72,11 @@ def scan_measures(cw, now: datetime) -> dict[str, int]:
 def _record_one(cw, kind: str, case_id: int, measure_id: int, now: datetime) -> int:
     try:
         with writing(cw.engine) as session:
-            row = session.get(ProtectionMeasure, (case_id, measure_id))
+            # Locked on PostgreSQL, where two schedulers' transactions run side by side: the
+            # second waits here and then reads the first's "recorded" (SQLite's writes are
+            # serialized by BEGIN IMMEDIATE already).
+            row = session.get(ProtectionMeasure, (case_id, measure_id), with_for_update=True,
+                              populate_existing=True)
             if not still_due(kind, row, now):
                 return 0  # another scheduler got there first, or the court decided
             case = session.get(Case, case_id)

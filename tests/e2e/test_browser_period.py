@@ -37,7 +37,7 @@ def test_a_leader_prints_the_year_so_far_on_a4_portrait_and_downloads_it(
         page.locator("a[href*='format=xlsx']").click()
     path = tmp_path / "period.xlsx"
     download.value.save_as(path)
-    assert load_workbook(path).sheetnames == ["Summary", "By area", "By month"]
+    assert load_workbook(path).sheetnames == ["Summary", "By area", "By month", "Protection"]
 
     # On paper: nothing wider than the printable width of A4 portrait, no forms or buttons.
     page.set_viewport_size({"width": A4_PRINTABLE_WIDTH, "height": 1000})
