@@ -125,6 +125,8 @@ FROM_THE_CORE = (
     _l("%(file)s is neither UTF-8 nor GB18030 text; save it as CSV (UTF-8) or "
         "as .xlsx"),
     _l("%(file)s is not a text file"),
+    _l("%(file)s begins as UTF-8 text but is not UTF-8; save it as CSV (UTF-8) or as .xlsx"),
+    _l("line %(line)s: %(file)s changed while it was read"),
     _l("%(file)s is not a readable .xlsx workbook (%(why)s)"),
     _l("%(file)s has no worksheet"),
     _l("line %(line)s: %(file)s is damaged and cannot be read (%(why)s)"),

@@ -119,6 +119,10 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list]]:
                 yield reader.line_num, cells
         except csv.Error as exc:
             raise refuse("line %(line)s: %(why)s", line=reader.line_num, why=str(exc)) from None
+        except UnicodeDecodeError:
+            # detect_encoding read the whole file; this is a file changed while being read.
+            raise refuse("line %(line)s: %(file)s changed while it was read",
+                         line=reader.line_num + 1, file=path.name) from None
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:
@@ -130,7 +134,13 @@ def detect_encoding(path: Path) -> tuple[str, str]:
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", "strict"
+        # The BOM says UTF-8, but the bytes after it must still be checked: a file cut short
+        # inside its last character keeps the broken character shown as such.
+        verdict = _decodes(path, "utf-8-sig")
+        if verdict == "no":
+            raise refuse("%(file)s begins as UTF-8 text but is not UTF-8; save it as CSV "
+                         "(UTF-8) or as .xlsx", file=path.name)
+        return "utf-8-sig", "strict" if verdict == "yes" else "replace"
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         raise refuse("%(file)s is UTF-16 text; save it as CSV (UTF-8) or as .xlsx",
                      file=path.name)

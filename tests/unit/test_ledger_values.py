@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from casework.errors import Invalid
 from casework.imports import ledger_problems as why
-from casework.imports._csvfile import detect_encoding
+from casework.imports._csvfile import detect_encoding, iter_cells
 from casework.imports.ledger_problems import Problem, shown
 from casework.imports.ledger_values import CellProblem, choice, level, moment, outcome
 from casework.vocabulary import CATEGORIES, CHANNELS, LABELS, URGENCIES, label
@@ -135,6 +137,22 @@ def test_the_encoding_is_told_from_the_bytes(tmp_path, raw, expected):
     path = tmp_path / "l.csv"
     path.write_bytes(raw)
     assert detect_encoding(path)[0] == expected
+
+
+def test_a_file_with_a_bom_cut_inside_a_character_is_read_with_the_break_shown(tmp_path):
+    """Found by the hostile-ledger fuzzer: the BOM used to skip the check of the bytes after
+    it, and the reader then failed with a UnicodeDecodeError instead of a refusal."""
+    path = tmp_path / "l.csv"
+    path.write_bytes("登记日期,村\n李,某".encode("utf-8-sig")[:-1])
+    assert detect_encoding(path) == ("utf-8-sig", "replace")
+    assert list(iter_cells(path))[-1] == (2, ["李", "\ufffd"])
+
+
+def test_a_file_with_a_bom_and_other_bytes_after_it_is_refused(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "登记日期,村\n".encode("gb18030"))
+    with pytest.raises(Invalid, match="begins as UTF-8 text but is not UTF-8"):
+        detect_encoding(path)
 
 
 def test_every_reason_is_a_complete_sentence_with_known_parts():
