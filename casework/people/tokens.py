@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from casework.bootstrap import Casework
 from casework.errors import Invalid, NotFound
@@ -73,14 +73,15 @@ def list_tokens(cw: Casework, username: str) -> list[ApiToken]:
 
 
 def user_for_token(cw: Casework, token: str, now: datetime | None = None) -> User | None:
-    """The active user of a live, unexpired token, else None."""
+    """The active user of a live, unexpired token, else None.  Every token has an expiry since
+    migration 0018; one without would be expired, not eternal."""
     now = now or utcnow()
     with reading(cw.engine) as session:
         row = session.execute(
             select(User, ApiToken.id, ApiToken.last_used_at)
             .join(ApiToken, ApiToken.user_id == User.id).where(
                 ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None),
-                or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+                ApiToken.expires_at > now,
                 User.active.is_(True))).first()
     if row is None:
         return None

@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import select, update
 
 from casework.people.account_changes import set_active, set_password
 from casework.people.users import create_token, revoke_tokens
-from casework.storage.db import reading, utcnow
-from casework.storage.models import UserSession
+from casework.storage.db import reading, utcnow, writing
+from casework.storage.models import ApiToken, UserSession
+from casework.storage.schema import alembic_config, upgrade
 from e2e.conftest import PASSWORD, login
 
 OPERATOR = "hotline_operator_450330"
@@ -184,3 +186,30 @@ def test_an_expired_api_token_answers_401(client, cw, people):
     with time_machine.travel(utcnow() + timedelta(days=1, minutes=1), tick=False):
         answer = client.get("/api/v1/cases", headers=headers)
     assert answer.status_code == 401 and answer.json["error"] == "unauthorized"
+
+
+def test_tokens_made_before_expiry_existed_are_given_one_by_migration_0018(client, cw, people):
+    now = utcnow()
+    old = create_token(cw, OPERATOR, "old-script")
+    young = create_token(cw, OPERATOR, "new-script")
+    with writing(cw.engine) as session:  # as migration 0015 left them: made, no expiry
+        for label, made in (("old-script", now - timedelta(days=400)),
+                            ("new-script", now - timedelta(days=10))):
+            session.execute(update(ApiToken).where(ApiToken.label == label)
+                            .values(created_at=made, expires_at=None))
+    headers = {"Authorization": f"Bearer {old}"}
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401  # no expiry: expired
+    config = alembic_config(cw.engine)
+    with cw.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0017")
+    upgrade(cw.engine, lambda: cw.keyring)
+    with reading(cw.engine) as session:
+        expiry = dict(session.execute(select(ApiToken.label, ApiToken.expires_at)).all())
+    assert timedelta(days=29) < expiry["old-script"] - now <= timedelta(days=30, minutes=1)
+    assert abs(expiry["new-script"] - (now + timedelta(days=355))) < timedelta(minutes=1)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    with time_machine.travel(now + timedelta(days=31), tick=False):
+        assert client.get("/api/v1/cases", headers=headers).status_code == 401
+        young_headers = {"Authorization": f"Bearer {young}"}
+        assert client.get("/api/v1/cases", headers=young_headers).status_code == 200
