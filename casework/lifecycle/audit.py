@@ -80,7 +80,7 @@ def verify(engine: Engine, *, number: str | None = None,
     opener = _Opener(engine, keyring)
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin():
-        case_query = select(CASES.c.id, CASES.c.number, CASES.c.last_hash,
+        case_query = select(CASES.c.id, CASES.c.number, CASES.c.last_hash, CASES.c.urgency,
                             *(CASES.c[name] for name in PROJECTED)).order_by(CASES.c.id)
         event_query = (select(EVENTS.c.case_id, EVENTS.c.prev_hash, EVENTS.c.hash,
                               *(EVENTS.c[name] for name in FIELDS))
@@ -227,6 +227,10 @@ def _replay_differs(case, events: list) -> list[str]:
     for event in events:
         state = project_row(state, event._mapping)
     differs = [name for name in PROJECTED if state[name] != getattr(case, name)]
+    # Cases taken in before the intake event carried the urgency, and never assessed, have
+    # nothing to compare it with.
+    if "urgency" in state and state["urgency"] != case.urgency:
+        differs.append("urgency")
     if case.last_hash != events[-1].hash:
         differs.append("last_hash")
     return differs

@@ -76,7 +76,9 @@ def receive_validated(
     first = insert_first(session, case, new_event(
         None, action="intake", actor=actor, at=received_at, to_level=level,
         to_status=to_status, deadline=deadline, village_code=village.code,
-        data={"channel": data.channel},
+        # The urgency the case began with is chained here, so `audit verify` can tell a
+        # changed urgency (which sets every deadline) from one an assessment raised.
+        data={"channel": data.channel, "urgency": data.urgency},
     ))
     notify_event(cw, session, case, first, now=now)  # told at commit if still pending there
     if data.risk_answers is not None:

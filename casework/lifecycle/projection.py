@@ -61,6 +61,8 @@ def assignments(event: Mapping[str, Any]) -> dict[str, Any]:
             new["extended"] = True
     elif action == "wait":
         new["waiting_since"] = at
+    elif action == "intake" and "urgency" in (event.get("data") or {}):
+        new["urgency"] = event["data"]["urgency"]
     elif action == "assess":
         # The latest assessment wins; a high one may have made a normal case urgent, its
         # deadline moved with it (the event's due_at already says so).

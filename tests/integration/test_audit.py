@@ -206,6 +206,19 @@ def test_a_case_row_that_is_not_its_events_is_reported(cw, people):
     assert problems(cw)[-1] == f"case {other}: no events: the case has lost its history"
 
 
+def test_an_urgency_changed_by_hand_is_reported_and_an_assessed_one_is_not(cw, people):
+    number = history(cw, people)
+    sql(cw, "UPDATE cases SET urgency = 'emergency' WHERE number = :number", number=number)
+    assert problems(cw) == [f"case {number} seq 6: the case row differs from the replay of its "
+                            "events: urgency"]
+    sql(cw, "UPDATE cases SET urgency = 'normal' WHERE number = :number", number=number)
+    assert problems(cw) == []
+    every_yes = {question.id: True for question in cw.workflow.risk.questions}
+    assessed = receive(cw, people["operator"], petition(risk_answers=every_yes), now=T0)
+    assert assessed.urgency == "urgent"  # raised by the assessment, chained by it
+    assert problems(cw, assessed.number) == []
+
+
 def test_one_case_only(cw, people):
     number = history(cw, people)
     other = history(cw, people)
