@@ -82,19 +82,19 @@ def open_text(keyring: Keyring, purpose: str, stored: str) -> str:
 
 def seal_data(key: DataKey, data: Mapping) -> dict:
     """An event's ``data`` with its narrative fields sealed (the others as they are)."""
-    if not any(name in data for name in NARRATIVE_DATA):
-        return dict(data)
-    return {name: seal_text(key, data_purpose(name), value)
-            if name in NARRATIVE_DATA and isinstance(value, str) else value
-            for name, value in data.items()}
+    return _narratives_changed(data, lambda name, text: seal_text(key, data_purpose(name), text))
 
 
 def open_data(keyring: Keyring, data: Mapping) -> dict:
+    return _narratives_changed(data, lambda name, text: open_text(keyring, data_purpose(name),
+                                                                  text))
+
+
+def _narratives_changed(data: Mapping, change: Callable[[str, str], str]) -> dict:
     if not any(name in data for name in NARRATIVE_DATA):
         return dict(data)
-    return {name: open_text(keyring, data_purpose(name), value)
-            if name in NARRATIVE_DATA and isinstance(value, str) else value
-            for name, value in data.items()}
+    return {name: change(name, value) if name in NARRATIVE_DATA and isinstance(value, str)
+            else value for name, value in data.items()}
 
 
 def seal_event(key: DataKey, event: dict) -> dict:
@@ -139,10 +139,7 @@ def keyring_of(engine) -> Keyring:
 
 def sealing_key(engine) -> DataKey:
     """The key new texts written through ``engine`` (or a session's bind) are sealed with."""
-    keys = engine.dialect.__dict__.get(_KEYS_ATTRIBUTE)
-    if keys is None:
-        raise DataKeyError("no data key is configured for this database: set CASEWORK_DATA_KEY")
-    return keys().current
+    return keyring_of(engine).current
 
 
 def stored_event(engine, event: dict) -> dict:
