@@ -82,6 +82,30 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "basically_satisfied": {"en": "Basically satisfied", "zh": "基本满意"},
         "unsatisfied": {"en": "Unsatisfied", "zh": "不满意"},
     },
+    # The danger assessment's levels (workflows.yaml ``risk``) and the protection measures of
+    # DESIGN.md's "Danger and the legal instruments", with the stages each goes through.
+    "risk": {
+        "low": {"en": "Low risk", "zh": "低危"},
+        "medium": {"en": "Medium risk", "zh": "中危"},
+        "high": {"en": "High risk", "zh": "高危"},
+        "none": {"en": "Not assessed", "zh": "未评估"},
+    },
+    "measure": {
+        "warning_letter": {"en": "Warning letter", "zh": "告诫书"},
+        "protection_order": {"en": "Personal-safety protection order", "zh": "人身安全保护令"},
+        "shelter": {"en": "Temporary shelter", "zh": "临时庇护"},
+        "mandatory_report": {"en": "Mandatory report", "zh": "强制报告"},
+    },
+    "stage": {
+        "issued": {"en": "Issued", "zh": "已出具"},
+        "applied": {"en": "Applied for", "zh": "已申请"},
+        "granted": {"en": "Granted", "zh": "已签发"},
+        "rejected": {"en": "Rejected", "zh": "已驳回"},
+        "extended": {"en": "Extended", "zh": "已延长"},
+        "placed": {"en": "Placed", "zh": "已安置"},
+        "left": {"en": "Left", "zh": "已离开"},
+        "reported": {"en": "Reported", "zh": "已报告"},
+    },
 }
 
 

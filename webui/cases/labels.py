@@ -29,16 +29,6 @@ class _Label:
 
 VOCABULARY = {kind: {value: _Label(kind, value) for value in values}
               for kind, values in vocabulary.LABELS.items()}
-VOCABULARY.update({
-    "risk": {"low": _l("Low risk"), "medium": _l("Medium risk"), "high": _l("High risk"),
-             "none": _l("Not assessed")},
-    "measure": {"warning_letter": _l("Warning letter"),
-                "protection_order": _l("Personal-safety protection order"),
-                "shelter": _l("Temporary shelter"), "mandatory_report": _l("Mandatory report")},
-    "stage": {"issued": _l("Issued"), "applied": _l("Applied for"), "granted": _l("Granted"),
-              "rejected": _l("Rejected"), "extended": _l("Extended"), "placed": _l("Placed"),
-              "left": _l("Left"), "reported": _l("Reported")},
-})
 FIELDS = {
     "note": _l("Note"), "reason": _l("Reason"), "outcome": _l("Outcome"),
     "agency": _l("Agency"), "target_level": _l("Assign to"), "days": _l("Working days"),
@@ -70,9 +60,6 @@ def label(kind: str, value) -> str:
     """The label of a vocabulary value; an unknown value (a new YAML choice) shows as itself."""
     if value in (None, ""):
         return ""
-    if kind not in vocabulary.LABELS and value in VOCABULARY.get(kind, {}):
-        # The danger levels and the measures' names are the web's own catalogue entries.
-        return str(VOCABULARY[kind][value])
     return vocabulary.label(kind, str(value), locale())
 
 
