@@ -277,7 +277,7 @@ def case_detail(cw: Casework, actor: Actor, number: str) -> dict:
             select(Event).where(Event.case_id == case.id).order_by(Event.seq)).scalars().all()
         body = case_json(case, open_petitioner(cw.keyring, petitioner), cw.keyring)
         body["events"] = [event_json(e, cw.keyring) for e in events]
-        body["measures"] = measures_json(events)
+        body["measures"] = measures_json(events, cw.keyring)
         body["allowed_actions"] = allowed_actions(cw.workflow, actor, case)
         return body
 

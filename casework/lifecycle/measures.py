@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casework.lifecycle.measure_rules import MEASURE_ACTIONS, check, decide_by, fold, row_of
+from casework.privacy.crypto import Keyring
+from casework.privacy.narratives import open_data
 from casework.scheduling.deadlines import SHANGHAI
 from casework.storage.models import Event, ProtectionMeasure
 
@@ -48,11 +50,15 @@ def write_rows(session: Session, case_id: int, events: list, touched: set[int]) 
     session.flush()
 
 
-def measures_json(events: list) -> list[dict]:
-    """The measures of a case for the API and the page: the latest of each stage's fields, and
-    the history of its events."""
+def measures_json(events: list, keyring: Keyring) -> list[dict]:
+    """The measures of a case for the API and the page: the latest of each stage's fields (its
+    place, court and authority opened: they are sealed at rest), and the history of its
+    events."""
+    opened = [{"seq": e.seq, "action": e.action, "at": e.at, "actor": e.actor,
+               "data": open_data(keyring, e.data or {})}
+              for e in events if e.action in MEASURE_ACTIONS]
     out = []
-    for measure in fold(events).values():
+    for measure in fold(opened).values():
         item = {key: value for key, value in measure.items() if key != "history"}
         for key in ("decide_by", "ends_at", "expiring_at"):
             item[key] = item[key].isoformat() if item[key] else None

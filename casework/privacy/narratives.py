@@ -40,8 +40,9 @@ SUMMARY = "case.summary"
 NOTE = "event.note"
 # The fields of an event's ``data`` that are a person's words, not a choice from a list.  An
 # action that stores free text in ``data`` names its field here: it is then sealed on the way
-# in, opened for the case page, re-sealed by ``casework keys rotate`` and migrated.
-NARRATIVE_DATA = ("reason",)
+# in, opened for the case page, re-sealed by ``casework keys rotate`` and migrated.  A
+# measure's place is where a survivor shelters; its court and authority say where she lives.
+NARRATIVE_DATA = ("reason", "place", "court", "authority")
 _KEYS_ATTRIBUTE = "_casework_data_keys"
 
 
@@ -80,20 +81,23 @@ def open_text(keyring: Keyring, purpose: str, stored: str) -> str:
     return keyring.key(key_id).open(purpose, raw)
 
 
-def seal_data(key: DataKey, data: Mapping) -> dict:
-    """An event's ``data`` with its narrative fields sealed (the others as they are)."""
-    return _narratives_changed(data, lambda name, text: seal_text(key, data_purpose(name), text))
+def seal_data(key: DataKey, data: Mapping, names: tuple[str, ...] = NARRATIVE_DATA) -> dict:
+    """An event's ``data`` with its narrative fields sealed (the others as they are).
+    ``names``: a migration's own list, fixed when it was written."""
+    return _narratives_changed(data, names,
+                               lambda name, text: seal_text(key, data_purpose(name), text))
 
 
-def open_data(keyring: Keyring, data: Mapping) -> dict:
-    return _narratives_changed(data, lambda name, text: open_text(keyring, data_purpose(name),
-                                                                  text))
+def open_data(keyring: Keyring, data: Mapping, names: tuple[str, ...] = NARRATIVE_DATA) -> dict:
+    return _narratives_changed(data, names,
+                               lambda name, text: open_text(keyring, data_purpose(name), text))
 
 
-def _narratives_changed(data: Mapping, change: Callable[[str, str], str]) -> dict:
-    if not any(name in data for name in NARRATIVE_DATA):
+def _narratives_changed(data: Mapping, names: tuple[str, ...],
+                        change: Callable[[str, str], str]) -> dict:
+    if not any(name in data for name in names):
         return dict(data)
-    return {name: change(name, value) if name in NARRATIVE_DATA and isinstance(value, str)
+    return {name: change(name, value) if name in names and isinstance(value, str)
             else value for name, value in data.items()}
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
@@ -42,6 +43,25 @@ def keyring_for_migrations(config: Config) -> Keyring:
     if keys is not None:
         return keys()
     return Keyring.from_texts(os.environ.get(KEY_ENV), os.environ.get(OLD_KEYS_ENV))
+
+
+def update_in_batches(bind, table, columns: tuple[str, ...], change, batch: int = 1000) -> None:
+    """For a data migration: ``change(row)`` (the row's new values, or None to keep it) for
+    every row of ``table``, by id, ``batch`` rows a statement, so a province's events are never
+    held in memory at once."""
+    statement = (sa.update(table).where(table.c.id == sa.bindparam("row_id"))
+                 .values({name: sa.bindparam(f"new_{name}") for name in columns}))
+    last = 0
+    while True:
+        rows = bind.execute(sa.select(table.c.id, *(table.c[name] for name in columns))
+                            .where(table.c.id > last).order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            return
+        changes = [{"row_id": row.id, **{f"new_{k}": v for k, v in new.items()}}
+                   for row in rows if (new := change(row)) is not None]
+        if changes:
+            bind.execute(statement, changes)
+        last = rows[-1].id
 
 
 def purge_free_space(engine: Engine, tables: list[str] | None = None) -> None:

@@ -47,11 +47,11 @@ def stored_text(url: str, engine) -> str:
                              text(f"SELECT t::text FROM {table} t")).scalars())
 
 
-def found_in(held: str) -> list[str]:
+def found_in(held: str, secrets: tuple[str, ...] = SECRETS) -> list[str]:
     """The secrets ``held`` shows, as text or as JSON writes it (\\u escapes, in ``data``)."""
-    escaped = {s: json.dumps(s)[1:-1] for s in SECRETS}
+    escaped = {s: json.dumps(s)[1:-1] for s in secrets}
     # PostgreSQL's text of a row doubles the backslashes of the JSON inside it.
-    return [s for s in SECRETS if s in held or escaped[s] in held
+    return [s for s in secrets if s in held or escaped[s] in held
             or escaped[s].replace("\\", "\\\\") in held]
 
 
@@ -169,5 +169,41 @@ def test_migration_0016_seals_what_was_stored_in_clear_and_keeps_every_chain(
     assert found_in(stored_text(database_url, cw.engine)) == []
     after = client.get(f"{API}/cases/{number}", headers=as_("village_a1")).json
     assert after == before
+    verified = cli(database_url, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+
+
+PLACE, COURT, AUTHORITY = "和平路九号庇护点", "平乐县人民法院二庭", "城东派出所刘警官"
+
+
+def test_a_shelters_place_and_the_court_are_sealed_at_rest_and_migration_0019_seals_old_ones(
+        client, cw, as_, database_url):
+    made = client.post(f"{API}/cases", json=petition(category="domestic_violence"),
+                       headers=as_("operator"))
+    number, version = made.json["number"], made.json["version"]
+    today = made.json["received_at"][:10]
+    for fields in ({"measure": "shelter", "stage": "placed", "on": today, "place": PLACE},
+                   {"measure": "protection_order", "stage": "applied", "on": today,
+                    "court": COURT},
+                   {"measure": "warning_letter", "stage": "issued", "on": today,
+                    "authority": AUTHORITY}):
+        answer = client.post(f"{API}/cases/{number}/actions", headers=as_("operator"),
+                             json={"action": "measure", "version": version, **fields})
+        assert answer.status_code == 200, answer.json
+        version = answer.json["version"]
+    secrets = (PLACE, COURT, AUTHORITY)
+    assert found_in(stored_text(database_url, cw.engine), secrets) == []
+    before = client.get(f"{API}/cases/{number}", headers=as_("operator")).json
+    assert sorted(str(m.get("place") or m.get("court") or m.get("authority"))
+                  for m in before["measures"]) == sorted(secrets)
+    config = alembic_config(cw.engine)
+    config.attributes["casework_keys"] = lambda: cw.keyring
+    with cw.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0018")  # as a database before they were sealed held them
+    assert found_in(stored_text(database_url, cw.engine), secrets) == list(secrets)
+    upgrade(cw.engine, lambda: cw.keyring)
+    assert found_in(stored_text(database_url, cw.engine), secrets) == []
+    assert client.get(f"{API}/cases/{number}", headers=as_("operator")).json == before
     verified = cli(database_url, "audit", "verify")
     assert verified.exit_code == 0, verified.output

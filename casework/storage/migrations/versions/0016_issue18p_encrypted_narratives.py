@@ -25,7 +25,8 @@ down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-BATCH = 1000
+# The narrative fields of this revision: later ones add their own migration (0019).
+NARRATIVE_DATA = ('reason',)
 cases = sa.table('cases', sa.column('id', sa.Integer), sa.column('summary', sa.Text))
 events = sa.table('events', sa.column('id', sa.Integer), sa.column('note', sa.Text),
                   sa.column('data', sa.JSON))
@@ -35,6 +36,12 @@ def _keyring():
     from casework.storage.schema import keyring_for_migrations
 
     return keyring_for_migrations(context.config)
+
+
+def _each_batch(bind, table, columns, change) -> None:
+    from casework.storage.schema import update_in_batches
+
+    update_in_batches(bind, table, columns, change)
 
 
 def _holds_text(bind) -> bool:
@@ -47,25 +54,8 @@ def _holds_text(bind) -> bool:
                                 ).scalar_one())
 
 
-def _each_batch(bind, table, columns, change) -> None:
-    """``change(row)`` (the new values, or None) for every row, by id, in batches."""
-    statement = (sa.update(table).where(table.c.id == sa.bindparam('row_id'))
-                 .values({name: sa.bindparam(f'new_{name}') for name in columns}))
-    last = 0
-    while True:
-        rows = bind.execute(sa.select(table.c.id, *(table.c[name] for name in columns))
-                            .where(table.c.id > last).order_by(table.c.id).limit(BATCH)).all()
-        if not rows:
-            return
-        changes = [{'row_id': row.id, **{f'new_{k}': v for k, v in new.items()}}
-                   for row in rows if (new := change(row)) is not None]
-        if changes:
-            bind.execute(statement, changes)
-        last = rows[-1].id
-
-
 def upgrade() -> None:
-    from casework.privacy.narratives import NARRATIVE_DATA, NOTE, SUMMARY, seal_data, seal_text
+    from casework.privacy.narratives import NOTE, SUMMARY, seal_data, seal_text
 
     bind = op.get_bind()
     if not _holds_text(bind):
@@ -76,7 +66,8 @@ def upgrade() -> None:
     _each_batch(bind, cases, ('summary',), lambda row: {
         'summary': seal_text(key, SUMMARY, row.summary)} if row.summary else None)
     _each_batch(bind, events, ('note', 'data'), lambda row: {
-        'note': seal_text(key, NOTE, row.note), 'data': seal_data(key, row.data or {})}
+        'note': seal_text(key, NOTE, row.note),
+        'data': seal_data(key, row.data or {}, NARRATIVE_DATA)}
         if row.note or any(name in (row.data or {}) for name in NARRATIVE_DATA) else None)
     context.config.attributes['casework_purge_plaintext'] = True
     tables = context.config.attributes.setdefault('casework_purge_tables', ['petitioners'])
@@ -84,7 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from casework.privacy.narratives import NARRATIVE_DATA, open_data, open_note, open_summary
+    from casework.privacy.narratives import open_data, open_note, open_summary
 
     bind = op.get_bind()
     if not _holds_text(bind):
@@ -93,5 +84,6 @@ def downgrade() -> None:
     _each_batch(bind, cases, ('summary',), lambda row: {
         'summary': open_summary(keyring, row.summary)} if row.summary else None)
     _each_batch(bind, events, ('note', 'data'), lambda row: {
-        'note': open_note(keyring, row.note), 'data': open_data(keyring, row.data or {})}
+        'note': open_note(keyring, row.note),
+        'data': open_data(keyring, row.data or {}, NARRATIVE_DATA)}
         if row.note or any(name in (row.data or {}) for name in NARRATIVE_DATA) else None)
