@@ -16,11 +16,12 @@ and schema test are the ones every other table has."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
@@ -30,6 +31,12 @@ from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import User, UserSession
 
 SEEN_RESOLUTION = timedelta(minutes=1)  # "last seen" is written at most this often
+# A finished session's row (its address and browser) is deleted this long after it ended: the
+# account log keeps the login, logout and end for good, so the row is only the live session's
+# means, and a cadre's whereabouts need not be kept longer than a dispute about them takes.
+KEEP_ENDED = timedelta(days=30)
+PRUNE_BATCH = 1000  # rows per delete: keeps SQLite's write lock short (PITFALLS.md)
+log = logging.getLogger("casework.people.sessions")
 
 
 @dataclass(frozen=True)
@@ -145,3 +152,24 @@ def end_own_session(cw: Casework, user_id: int, record_id: int, *, address: str)
         _end(session, [row.id], "ended_by_user", utcnow())
         record(session, "session_ended", user, actor=user.username, address=address,
                detail={"reason": "ended_by_user", "session": row.id})
+
+
+def prune_sessions(cw: Casework, now: datetime, keep: timedelta = KEEP_ENDED) -> int:
+    """Delete the rows of sessions that ended (or, never ended, were last seen) more than
+    ``keep`` before ``now``; how many.  A session not seen for that long is long past its idle
+    limit and lifetime, so no live session is touched."""
+    before = now - keep
+    finished = func.coalesce(UserSession.ended_at, UserSession.last_seen_at)
+    deleted = 0
+    while True:
+        with writing(cw.engine) as session:
+            ids = session.execute(
+                select(UserSession.id).where(finished < before)
+                .order_by(UserSession.id).limit(PRUNE_BATCH)).scalars().all()
+            if not ids:
+                break
+            session.execute(delete(UserSession).where(UserSession.id.in_(ids)))
+            deleted += len(ids)
+    if deleted:
+        log.info("sessions: %d finished before %s deleted", deleted, before.isoformat())
+    return deleted

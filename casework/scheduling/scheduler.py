@@ -28,6 +28,7 @@ from casework.bootstrap import Casework
 from casework.notify import deliver_due, enqueue_digests
 from casework.notify.backlog import prune_sent
 from casework.notify.digest import DIGEST_AT
+from casework.people.sessions import prune_sessions
 from casework.reporting.closing import add_closing_job
 from casework.scheduling.deadlines import SHANGHAI
 from casework.scheduling.lease import (
@@ -48,6 +49,7 @@ __all__ = ["SCAN_LEASE", "ScanJob", "configure", "holder_name", "max_lag", "reco
 log = logging.getLogger("casework.scheduling.scheduler")
 OUTBOX_JOB, DIGEST_JOB = "notification_outbox", "notification_digest"
 PRUNE_JOB = "notification_prune"
+SESSION_PRUNE_JOB = "session_prune"
 PARTITION_JOB = "event_partitions"
 OUTBOX_INTERVAL = 30  # seconds between runs of the outbox sender
 
@@ -131,8 +133,8 @@ class ScanJob:
 
 
 class NotificationJob:
-    """The outbox sender, the morning digest or the pruning of sent rows; all idempotent, so
-    they need no lease."""
+    """The outbox sender, the morning digest, the pruning of sent rows or of finished sessions;
+    all idempotent, so they need no lease."""
 
     def __init__(self, cw: Casework, run) -> None:
         self.cw = cw
@@ -196,6 +198,11 @@ def configure(scheduler, cw: Casework, interval: int | None = None):
     scheduler.add_job(
         NotificationJob(cw, prune_sent), CronTrigger(hour=3, minute=40, timezone=SHANGHAI),
         id=PRUNE_JOB, next_run_time=started, coalesce=True, max_instances=1,
+        misfire_grace_time=3600, replace_existing=True)
+    # Once a day at night, and at start: the rows of sessions finished a month ago.
+    scheduler.add_job(
+        NotificationJob(cw, prune_sessions), CronTrigger(hour=3, minute=45, timezone=SHANGHAI),
+        id=SESSION_PRUNE_JOB, next_run_time=started, coalesce=True, max_instances=1,
         misfire_grace_time=3600, replace_existing=True)
     # Once a day at night, and at start: the events' partitions three months ahead, made
     # while the table is quiet (the DDL locks it for a moment).
