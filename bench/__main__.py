@@ -18,6 +18,7 @@
     python -m bench province --partition   # the same on PostgreSQL, events in monthly partitions
     python -m bench period --counties 50   # two-year reports over a period on a generated
                                            # province (SQLite; --years, default 2)
+    python -m bench period --postgres [--partition]   # the same on the machine's PostgreSQL
     python -m bench evidence         # the web worker's peak memory for a 20 MB attachment
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --steps  # a note action step by step, engine against the raw floor
@@ -107,8 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="first wait up to MINUTES for the 1-minute load average to fall "
                              "below 1 (on a shared machine)")
     parser.add_argument("--partition", action="store_true",
-                        help="province: PostgreSQL with its events in monthly partitions "
-                             "(converts the generated province's database once)")
+                        help="province, period --postgres: PostgreSQL with its events in "
+                             "monthly partitions (converts the generated database once)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="period: on the machine's PostgreSQL server instead of SQLite")
     parser.add_argument("--steps", action="store_true",
                         help="profile: time each step of a note action against the raw floor")
     args = parser.parse_args(argv)
@@ -206,11 +209,15 @@ def main(argv: list[str] | None = None) -> int:
         counties = args.counties or 100
         seconds, result = timed(lambda: bench_period(
             years=args.years, counties=counties, runs=sizes["runs"], data=args.data,
-            regenerate=args.regenerate))
-        sections["period"] = period_section(
+            regenerate=args.regenerate, postgres=args.postgres,
+            partitioned=args.postgres and args.partition))
+        name = ("period-postgresql-partitioned" if args.postgres and args.partition
+                else "period-postgresql" if args.postgres else "period")
+        flags = " --postgres" * args.postgres + " --partition" * (args.postgres and args.partition)
+        sections[name] = period_section(
             result, sizes["runs"], seconds,
-            run_line(f"{command} --years {args.years:g} --counties {counties}", load))
-        print(sections["period"] + "\n", flush=True)
+            run_line(f"{command} --years {args.years:g} --counties {counties}{flags}", load))
+        print(sections[name] + "\n", flush=True)
     if args.what in ("all", "http"):
         from bench import pgload
         from bench.http import bench_http, pages_section, section

@@ -3,12 +3,14 @@ the whole province and one county, against 2 s and 200 ms (issue 16).
 
 A province's history (bench/generate, ``province(years, counties)``) is generated once into a
 SQLite file and kept (bench/data/period-*.db, its facts beside it), and every finished month is
-closed, as the scheduler does at its first start (timed, once).  Then, for the province and its
-first county: the two years as a leader prints them (every month closed: read from the stored
-figures), the same two years computed from events (``closed=False``: what closing saves, the
-worst case), and the last half-year with the month in progress (its closed months stored, the
-month in progress computed).  Each the first call on a new engine, then the median of ``runs``.
-The stored and the computed period must come out equal, which is checked.
+closed, as the scheduler does at its first start (timed, once). ``postgres``: the same into a
+database of the machine's PostgreSQL server (bench/pg.py), its events table optionally in
+monthly partitions (``partitioned``, as bench/province.py converts it). Then, for the province
+and its first county: the two years as a leader prints them (every month closed: read from the
+stored figures), the same two years computed from events (``closed=False``: what closing saves,
+the worst case), and the last half-year with the month in progress (its closed months stored,
+the month in progress computed). Each the first call on a new engine, then the median of
+``runs``. The stored and the computed period must come out equal, which is checked.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bench.common import DATA, median, open_casework, say, timed, timed_cpu
+from bench import pg
+from bench.common import DATA, WORKFLOW, data_key, median, say, timed, timed_cpu
 from bench.generate import generate, province, shares
 from bench.province_section import COUNTY_TARGET, PROVINCE_TARGET
+from casework.bootstrap import bootstrap
+from casework.config import Settings
 
 
 @dataclass
@@ -48,33 +53,48 @@ class PeriodMeasure:
 @dataclass
 class PeriodResult:
     facts: dict
+    database: str = "SQLite"
     closing: tuple[int, float] = (0, 0.0)
     measures: list[PeriodMeasure] = field(default_factory=list)
     identical: list[str] = field(default_factory=list)
 
 
-def database(years: float, counties: int, data: Path, regenerate: bool) -> tuple[Path, dict]:
-    """The generated province's SQLite file and its facts, made once and kept in ``data``."""
+def database(years: float, counties: int, data: Path, regenerate: bool,
+             postgres: bool = False) -> tuple[str, dict, Path]:
+    """The generated province's database URL, its facts and where they are kept, made once:
+    a SQLite file in ``data``, or (``postgres``) a database of the machine's server."""
     params = province(years, counties)
-    path = data / f"period-{params.key()}.db"
-    facts_path = path.with_suffix(".json")
-    if regenerate or not path.exists() or not facts_path.exists():
+    if postgres:
+        server = pg.server_url()
+        if server is None:
+            raise SystemExit("period --postgres needs a PostgreSQL server (none answers)")
+        url = pg.database_url(server, f"bench_period_{counties}_{years:g}".replace(".", "_"))
+        facts_path = data / f"period-{params.key()}-postgresql.json"
+    else:
+        path = data / f"period-{params.key()}.db"
+        url, facts_path = f"sqlite:///{path}", path.with_suffix(".json")
+    if regenerate or not facts_path.exists() or (
+            not postgres and not Path(url.removeprefix("sqlite:///")).exists()):
         data.mkdir(parents=True, exist_ok=True)
-        say(f"period: generating {years:g} year(s) of {counties} counties into {path.name}")
-        facts = generate(path, params)
+        say(f"period: generating {years:g} year(s) of {counties} counties into {url}")
+        facts = generate(url, params)
         facts["years"], facts["counties"] = years, counties
-        facts["shares"] = shares(f"sqlite:///{path}")
+        facts["shares"] = shares(url)
         facts_path.write_text(json.dumps(facts, indent=1, default=str))
-    return path, json.loads(facts_path.read_text())
+    return url, json.loads(facts_path.read_text()), facts_path
 
 
-def close_all(path: Path, month: str, now, facts: dict, facts_path: Path) -> tuple[int, float]:
+def open_casework(url: str):
+    return bootstrap(Settings(database_url=url, workflow_path=WORKFLOW, data_key=data_key()))
+
+
+def close_all(url: str, month: str, now, facts: dict, facts_path: Path) -> tuple[int, float]:
     """Close every month up to ``month``, as the scheduler's first start does; once (the facts
     remember it)."""
     if "closed" not in facts:
         from casework.reporting.closing import close_month
 
-        cw = open_casework(path)
+        cw = open_casework(url)
         wall, closed = timed(lambda: close_month(cw, month, now=now))
         cw.engine.dispose()
         facts["closed"] = [len(closed), wall]
@@ -83,11 +103,11 @@ def close_all(path: Path, month: str, now, facts: dict, facts_path: Path) -> tup
     return tuple(facts["closed"])
 
 
-def measure(path: Path, area: str | None, start: str, end: str, kind: str, now, closed: bool,
+def measure(url: str, area: str | None, start: str, end: str, kind: str, now, closed: bool,
             runs: int) -> tuple[PeriodMeasure, dict]:
     from casework.reporting.reports import period_report
 
-    cw = open_casework(path)  # a new engine and connection: the first call pays for them
+    cw = open_casework(url)  # a new engine and connection: the first call pays for them
     sent = [0]
 
     def count(*_args, sent=sent):
@@ -110,13 +130,17 @@ def measure(path: Path, area: str | None, start: str, end: str, kind: str, now, 
 
 
 def bench_period(*, years: float, counties: int, runs: int, data: Path = DATA,
-                 regenerate: bool = False) -> PeriodResult:
+                 regenerate: bool = False, postgres: bool = False,
+                 partitioned: bool = False) -> PeriodResult:
     from casework.reporting.months import month_index, month_label
 
-    path, facts = database(years, counties, data, regenerate)
+    path, facts, facts_path = database(years, counties, data, regenerate, postgres)
     params = province(years, counties)
-    facts_path = path.with_suffix(".json")
-    result = PeriodResult(facts)
+    result = PeriodResult(facts, "PostgreSQL" if postgres else "SQLite")
+    if partitioned:
+        from bench.province import partition
+        partition(path, facts, facts_path)
+        result.database = "PostgreSQL, events in monthly partitions"
     result.closing = close_all(path, params.month, params.now, facts, facts_path)
     last = month_index(params.month, params.now)
     two_years = (month_label(last - 23), params.month)
@@ -143,14 +167,15 @@ def period_section(result: PeriodResult, runs: int, seconds: float, run: str) ->
     f, s = result.facts, result.facts.get("shares", {})
     months, closing = result.closing
     lines = [
-        "## Reports over a period: two years of a generated province",
+        "## Reports over a period: two years of a generated province"
+        + ("" if result.database == "SQLite" else f" ({result.database})"),
         "",
         run,
         "",
         f"bench/period.py on a province generated by bench/generate (`province({f['years']:g}, "
         f"{f['counties']})`: {f['counties']} of DESIGN.md's 100 counties, 15 townships of 13 "
         f"villages each, a county's share of 500,000 cases and 5M events a year): "
-        f"{f['events']:,} events, {f['cases']:,} cases, generated into SQLite in "
+        f"{f['events']:,} events, {f['cases']:,} cases, generated into {result.database} in "
         f"{f['seconds']:.0f} s; settled at the village congress "
         f"{s.get('settled_at_village_congress', 0):.0%}, referred {s.get('referred', 0):.0%}. "
         f"Every finished month was closed first, as the scheduler's first start does: {months} "
@@ -188,5 +213,5 @@ if __name__ == "__main__":  # generation alone: python -m bench.period YEARS COU
     from bench.common import quiet_logs
 
     quiet_logs()
-    found, made = database(float(sys.argv[1]), int(sys.argv[2]), DATA, False)
+    found, made, _facts_path = database(float(sys.argv[1]), int(sys.argv[2]), DATA, False)
     say(f"period: {found}: {made['events']:,} events, {made['cases']:,} cases")
