@@ -201,7 +201,8 @@ KNOWN_SKIPS = {
         r"no systemd-analyze here|no nginx \(scripts/nginx-for-tests"),
     "one database's own behaviour": re.compile(
         r"only SQLite connections|a write lock held by another connection is SQLite's"
-        r"|SQLite's planner|advisory locks? (are|is) PostgreSQL's|PostgreSQL's advisory lock"
+        r"|SQLite's planner|PostgreSQL's planner|advisory locks? (are|is) PostgreSQL's"
+        r"|PostgreSQL's advisory lock"
         r"|pg_dump is for PostgreSQL"),
 }
 _skips: dict[str, list[str]] = {}

@@ -27,7 +27,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.bootstrap import Casework
@@ -61,7 +61,15 @@ def close_month(cw: Casework, month: str, *, now: datetime | None = None) -> lis
     with reading(cw.engine) as session:
         through = closed_through(session)
         first = index_of(through) + 1 if through else min(index, _first_data_index(session, index))
-    return [month_label(i) for i in range(first, index + 1) if _close_one(cw, i, now)]
+    done = [month_label(i) for i in range(first, index + 1) if _close_one(cw, i, now)]
+    if done and cw.engine.dialect.name == "postgresql":
+        # A closing adds a month of every area's figures at once (two years of them at the
+        # first start); until autovacuum notices, PostgreSQL's planner estimates the table as it
+        # was and answers a province's report by scanning all of it (1.5 s on 8M rows) instead
+        # of seeking its keys (0.1 s): measured in bench/RESULTS.md, "period-postgresql".
+        with writing(cw.engine) as session:
+            session.execute(text("ANALYZE closed_figures"))
+    return done
 
 
 def last_closable(now: datetime, closing_day: int) -> str:
