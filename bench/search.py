@@ -25,7 +25,7 @@ from bench.common import machine, quiet_logs
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.imports.areas import add_area
-from casework.lifecycle.cases import CaseFilters, list_cases
+from casework.lifecycle.case_lists import CaseFilters, list_cases
 from casework.lifecycle.intake import receive
 from casework.people.users import actor_of, add_user
 from casework.privacy.crypto import generate_key

@@ -15,7 +15,7 @@ from bench.common import WORKFLOW, data_key
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.imports.areas import names_of
-from casework.lifecycle import cases
+from casework.lifecycle import case_lists
 from casework.people.users import actor_of
 from casework.storage.db import reading
 from casework.storage.models import User
@@ -25,17 +25,17 @@ def worklist_view(cw, me) -> None:
     """What webui/cases/worklist.py asks of the core for ``/``."""
     from dataclasses import replace
 
-    filters = cases.worklist_filters(cw, me)
-    listing = cases.list_cases(cw, me, filters)
-    cases.status_counts(cw, me, filters)
-    cases.status_counts(cw, me, replace(filters, overdue=True))
-    cases.status_counts(cw, me, replace(filters, warning=True, overdue=False))
+    filters = case_lists.worklist_filters(cw, me)
+    listing = case_lists.list_cases(cw, me, filters)
+    case_lists.status_counts(cw, me, filters)
+    case_lists.status_counts(cw, me, replace(filters, overdue=True))
+    case_lists.status_counts(cw, me, replace(filters, warning=True, overdue=False))
     names_of(cw, [item["village_code"] for item in listing["items"]])
 
 
 def api_list_view(cw, me) -> None:
     """What webui/api.py asks of the core for ``GET /api/v1/cases``."""
-    cases.list_cases(cw, me, cases.parse_filters(cw, {}))
+    case_lists.list_cases(cw, me, case_lists.parse_filters(cw, {}))
 
 
 VIEWS = {"/": worklist_view, "/api/v1/cases": api_list_view}

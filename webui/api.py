@@ -13,7 +13,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 from casework.errors import Invalid
 from casework.evidence import attachments
 from casework.imports import areas
-from casework.lifecycle import actions, cases, intake
+from casework.lifecycle import actions, case_lists, cases, intake
 from casework.people.access import report_area
 from casework.people.account_log import MAX_PER_PAGE, as_item, list_account_events
 from casework.people.users import managed_area
@@ -78,8 +78,8 @@ def create_case():
 
 @bp.get("/cases")
 def list_cases():
-    filters = cases.parse_filters(casework(), request.args)
-    return cases.list_cases(casework(), actor(), filters)
+    filters = case_lists.parse_filters(casework(), request.args)
+    return case_lists.list_cases(casework(), actor(), filters)
 
 
 @bp.get("/cases/<number>")

@@ -11,12 +11,12 @@ from datetime import datetime
 from casework.bootstrap import Casework
 from casework.errors import Forbidden, IllegalTransition, Invalid, NotFound, StaleVersion
 from casework.lifecycle._driver import CaseRow, DriverTransaction
-from casework.lifecycle.cases import visible_case, whole_number
+from casework.lifecycle.cases import visible_case
 from casework.lifecycle.events import append, append_row, current_deadline, event_values
 from casework.lifecycle.measure_rules import BODY_FIELDS as MEASURE_FIELDS
 from casework.lifecycle.measures import measure_events, planned_measure, write_rows
 from casework.lifecycle.risk import assessed_deadline, assessment
-from casework.lifecycle.schemas import CONTROL
+from casework.lifecycle.schemas import CONTROL, whole_number
 from casework.notify import notify_event
 from casework.notify.queue import NOTIFYING, channels
 from casework.people.access import Actor, allowed_actions, check_visible, may_act

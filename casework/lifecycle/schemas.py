@@ -5,7 +5,7 @@ Field names in errors are dotted paths of the JSON body (``petitioner.phone``)."
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -93,6 +93,24 @@ class CaseCreate(Strict):
     risk_answers: dict[str, object] | None = None
 
     _summary = field_validator("summary")(lambda cls, v: _text(v))
+
+
+DAY = re.compile(r"(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}")
+
+
+def whole_number(value: str, digits: int = 7) -> int | None:
+    """ASCII digits only: str.isdigit() also takes '²', which int() then refuses."""
+    return int(value) if re.fullmatch(rf"[0-9]{{1,{digits}}}", value) else None
+
+
+def parse_day(value: str) -> date | None:
+    """A plain YYYY-MM-DD from 2000 to 2100 (fromisoformat alone takes '2026-W01-1' too)."""
+    if not DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def parse(model: type[BaseModel], data: object):

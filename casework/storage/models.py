@@ -148,7 +148,7 @@ class Case(SQLModel, table=True):
               sqlite_where=text(SCAN_CONDITIONS["warning", "sqlite"]),
               postgresql_where=text(SCAN_CONDITIONS["warning", "postgresql"])),
         Index("ix_cases_worklist", "village_code", "status", "due_at"),
-        # The case list and the worklist (casework/lifecycle/cases.py, migration 0010).  With a
+        # The case list and the worklist (casework/lifecycle/case_lists.py, migration 0010).  With a
         # status (the worklist's open ones): status and level by equality, the area as a range, and
         # the flags the worklist counts, so its list and counts read only the open cases of
         # the area.  Without one: a county's cases in the list's own order (nearest deadline

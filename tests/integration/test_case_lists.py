@@ -9,7 +9,7 @@ import pytest
 from conftest import COUNTY, TOWN_A, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, make_actor, petition
 from sqlalchemy import event
 
-from casework.lifecycle import cases
+from casework.lifecycle import case_lists
 from casework.lifecycle.intake import receive
 from casework.people.access import next_code
 
@@ -43,9 +43,9 @@ AREAS = ["", "4", "45", "4503", "450330", "450331", "4503301", "450330100", TOWN
 @pytest.mark.parametrize("area", AREAS)
 @pytest.mark.parametrize("status", ["", "pending"])
 def test_the_area_filter_is_a_prefix_of_the_village_code(cw, spread, area, status):
-    everything = cases.list_cases(cw, spread["operator"], cases.CaseFilters(per_page=200))
+    everything = case_lists.list_cases(cw, spread["operator"], case_lists.CaseFilters(per_page=200))
     args = {"area": area, "per_page": "200", "status": status}
-    listing = cases.list_cases(cw, spread["operator"], cases.parse_filters(cw, args))
+    listing = case_lists.list_cases(cw, spread["operator"], case_lists.parse_filters(cw, args))
     expected = [item["number"] for item in everything["items"]
                 if item["village_code"].startswith(area)]
     assert [item["number"] for item in listing["items"]] == expected
@@ -54,13 +54,13 @@ def test_the_area_filter_is_a_prefix_of_the_village_code(cw, spread, area, statu
 
 def test_a_township_cadre_sees_only_her_township_and_its_worklist(cw, spread):
     cadre = spread["township_a"]
-    listing = cases.list_cases(cw, cadre, cases.CaseFilters(per_page=200))
+    listing = case_lists.list_cases(cw, cadre, case_lists.CaseFilters(per_page=200))
     assert {item["village_code"] for item in listing["items"]} == {VILLAGE_A1, VILLAGE_A2}
     assert listing["total"] == 5
     village = make_actor(cw, "village_cadre", VILLAGE_A2, username="v2")
-    work = cases.list_cases(cw, village, cases.worklist_filters(cw, village))
+    work = case_lists.list_cases(cw, village, case_lists.worklist_filters(cw, village))
     assert {item["village_code"] for item in work["items"]} == {VILLAGE_A2}
-    assert cases.status_counts(cw, village, cases.worklist_filters(cw, village)) == {
+    assert case_lists.status_counts(cw, village, case_lists.worklist_filters(cw, village)) == {
         "pending": 2}
 
 
@@ -92,19 +92,19 @@ def test_lists_and_the_worklist_never_scan_every_case(cw, spread):
     if cw.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's planner; PostgreSQL's is checked by bench/lists.py at size")
     officer, cadre = spread["county_officer"], spread["township_a"]
-    county_list = plans(cw, lambda: cases.list_cases(cw, officer, cases.CaseFilters()))
+    county_list = plans(cw, lambda: case_lists.list_cases(cw, officer, case_lists.CaseFilters()))
     total, page = county_list
     assert "COVERING INDEX" in total, total  # the exact total from an index alone
     assert "ix_cases_area_order" in page and "TEMP B-TREE" not in page, page
     for actor in (officer, cadre):
         worklist = plans(cw, lambda a=actor: (
-            cases.list_cases(cw, a, cases.worklist_filters(cw, a)),
-            cases.status_counts(cw, a, cases.worklist_filters(cw, a))))
+            case_lists.list_cases(cw, a, case_lists.worklist_filters(cw, a)),
+            case_lists.status_counts(cw, a, case_lists.worklist_filters(cw, a))))
         assert all("ix_cases_by_status" in plan for plan in worklist), worklist
         for args in ({}, {"status": "pending"}, {"status": "closed"}, {"area": TOWN_A},
                      {"overdue": "true"}, {"category": "child"}, {"level": "county_center"},
                      {"received_from": "2026-10-01"}, {"q": "打人"}):
-            found = plans(cw, lambda a=actor, f=args: cases.list_cases(
-                cw, a, cases.parse_filters(cw, f)))
+            found = plans(cw, lambda a=actor, f=args: case_lists.list_cases(
+                cw, a, case_lists.parse_filters(cw, f)))
             assert found and not any("SCAN cases" in plan for plan in found), (args, found)
     assert COUNTY in officer.area_code

@@ -17,6 +17,7 @@ from casework.evidence.kinds import KINDS, MAX_BYTES
 from casework.imports.areas import names_of
 from casework.lifecycle import actions, cases
 from casework.lifecycle.measure_rules import BODY_FIELDS as MEASURE_FIELDS
+from casework.lifecycle.schemas import whole_number
 from casework.scheduling.deadlines import SHANGHAI
 from webui.cases import bp
 from webui.cases.labels import action_name
@@ -45,7 +46,7 @@ def act(number: str):
     form = request.form
     action = form.get("action", "")
     version = form.get("version", "").strip()
-    body: dict = {"action": action, "version": cases.whole_number(version, 9)}
+    body: dict = {"action": action, "version": whole_number(version, 9)}
     body.update({name: form[name] for name in actions.FIELDS if form.get(name)})
     typed = {name: form[name] for name in actions.FIELDS if name in form}
     if action == "assess":

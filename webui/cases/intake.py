@@ -11,7 +11,7 @@ from flask_login import login_required
 from casework.errors import Forbidden, Invalid
 from casework.imports.areas import names_of, search_villages
 from casework.lifecycle import intake
-from casework.lifecycle.cases import OPEN_STATUSES
+from casework.lifecycle.case_lists import OPEN_STATUSES
 from casework.people.access import require_case_reader
 from webui.cases import bp
 from webui.cases.forms import IntakeForm

@@ -11,7 +11,7 @@ from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from casework import vocabulary
-from casework.lifecycle.cases import OPEN_STATUSES
+from casework.lifecycle.case_lists import OPEN_STATUSES
 from webui.context import casework
 
 

@@ -11,7 +11,8 @@ from flask_login import login_required
 
 from casework.errors import Invalid
 from casework.imports.areas import names_of
-from casework.lifecycle import cases
+from casework.lifecycle import case_lists
+from casework.lifecycle.schemas import whole_number
 from casework.people.access import require_case_reader
 from casework.vocabulary import CATEGORIES
 from webui.cases import bp
@@ -32,17 +33,17 @@ def worklist():
         if role is not None and role.reads_reports:
             return redirect(REPORTS)
         return render_template("cases/no_cases.html")
-    page = cases.whole_number(request.args.get("page", "").strip()) or 1
-    filters = cases.worklist_filters(cw, me, page=min(page, 10**6))
-    listing = cases.list_cases(cw, me, filters)
-    counts = cases.status_counts(cw, me, filters)
+    page = whole_number(request.args.get("page", "").strip()) or 1
+    filters = case_lists.worklist_filters(cw, me, page=min(page, 10**6))
+    listing = case_lists.list_cases(cw, me, filters)
+    counts = case_lists.status_counts(cw, me, filters)
     # An overdue case was warned first: "due soon" counts the warned ones not yet overdue.
-    flagged = {flag: sum(cases.status_counts(cw, me, replace(filters, **flags)).values())
+    flagged = {flag: sum(case_lists.status_counts(cw, me, replace(filters, **flags)).values())
                for flag, flags in (("overdue", {"overdue": True}),
                                    ("warning", {"warning": True, "overdue": False}))}
     return render_template(
         "cases/worklist.html", listing=listing, counts=counts, flagged=flagged,
-        statuses=cases.OPEN_STATUSES, levels=filters.levels, places=_places(listing["items"]),
+        statuses=case_lists.OPEN_STATUSES, levels=filters.levels, places=_places(listing["items"]),
         pages=_pages(listing))
 
 
@@ -55,12 +56,12 @@ def case_list():
     listing = None
     try:
         # A filter form sends its untouched fields blank: blank means "any", not a bad value.
-        filters = cases.parse_filters(cw, {key: value for key, value in request.args.items()
+        filters = case_lists.parse_filters(cw, {key: value for key, value in request.args.items()
                                            if value.strip()})
     except Invalid as exc:
         errors = exc.fields
     else:
-        listing = cases.list_cases(cw, me, filters)
+        listing = case_lists.list_cases(cw, me, filters)
     return render_template(
         "cases/list.html", listing=listing, errors=errors, args=request.args,
         levels=[level.id for level in cw.workflow.levels], statuses=list(cw.workflow.statuses),
