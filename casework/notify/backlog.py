@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from casework.storage.db import reading, writing
+from casework.storage.db import delete_in_batches, reading
 from casework.storage.models import Case, Notification, User
 
 log = logging.getLogger("casework.notify")
@@ -67,17 +67,8 @@ def prune_sent(cw, now: datetime, keep_days: int | None = None) -> int:
     that failed are kept for the administrator to see."""
     keep_days = keep_days or cw.settings.outbox_keep_days
     before = now - timedelta(days=keep_days)
-    deleted = 0
-    while True:
-        with writing(cw.engine) as session:
-            ids = session.execute(
-                select(Notification.id).where(Notification.status == "sent",
-                                              Notification.sent_at < before)
-                .order_by(Notification.id).limit(PRUNE_BATCH)).scalars().all()
-            if not ids:
-                break
-            session.execute(delete(Notification).where(Notification.id.in_(ids)))
-            deleted += len(ids)
+    deleted = delete_in_batches(cw.engine, Notification, and_(
+        Notification.status == "sent", Notification.sent_at < before), PRUNE_BATCH)
     if deleted:
         log.info("outbox: %d notifications sent before %s deleted", deleted, before.isoformat())
     return deleted

@@ -21,13 +21,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from casework.bootstrap import Casework
 from casework.errors import NotFound
 from casework.people.account_log import record
-from casework.storage.db import reading, utcnow, writing
+from casework.storage.db import delete_in_batches, reading, utcnow, writing
 from casework.storage.models import User, UserSession
 
 SEEN_RESOLUTION = timedelta(minutes=1)  # "last seen" is written at most this often
@@ -35,7 +35,6 @@ SEEN_RESOLUTION = timedelta(minutes=1)  # "last seen" is written at most this of
 # account log keeps the login, logout and end for good, so the row is only the live session's
 # means, and a cadre's whereabouts need not be kept longer than a dispute about them takes.
 KEEP_ENDED = timedelta(days=30)
-PRUNE_BATCH = 1000  # rows per delete: keeps SQLite's write lock short (PITFALLS.md)
 log = logging.getLogger("casework.people.sessions")
 
 
@@ -160,16 +159,7 @@ def prune_sessions(cw: Casework, now: datetime, keep: timedelta = KEEP_ENDED) ->
     limit and lifetime, so no live session is touched."""
     before = now - keep
     finished = func.coalesce(UserSession.ended_at, UserSession.last_seen_at)
-    deleted = 0
-    while True:
-        with writing(cw.engine) as session:
-            ids = session.execute(
-                select(UserSession.id).where(finished < before)
-                .order_by(UserSession.id).limit(PRUNE_BATCH)).scalars().all()
-            if not ids:
-                break
-            session.execute(delete(UserSession).where(UserSession.id.in_(ids)))
-            deleted += len(ids)
+    deleted = delete_in_batches(cw.engine, UserSession, finished < before)
     if deleted:
         log.info("sessions: %d finished before %s deleted", deleted, before.isoformat())
     return deleted

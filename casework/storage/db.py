@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, delete, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -40,6 +40,20 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def delete_in_batches(engine: Engine, model, where, batch: int = 1000) -> int:
+    """Delete ``model``'s rows matching ``where``, ``batch`` a transaction, so a long upkeep
+    never holds SQLite's one write lock for long (PITFALLS.md); how many were deleted."""
+    deleted = 0
+    while True:
+        with writing(engine) as session:
+            ids = session.execute(select(model.id).where(where).order_by(model.id)
+                                  .limit(batch)).scalars().all()
+            if not ids:
+                return deleted
+            session.execute(delete(model).where(model.id.in_(ids)))
+            deleted += len(ids)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
