@@ -128,7 +128,9 @@
     body.action = submitter ? submitter.value : body.action;
     body.version = parseInt(body.version, 10);
     if (body.days) body.days = parseInt(body.days, 10);
-    var number = decodeURIComponent(new URL(form.action).pathname.split('/')[2]);
+    // form.action would be the button named "action": read the attribute itself.
+    var target = new URL(form.getAttribute('action'), location.href);
+    var number = decodeURIComponent(target.pathname.split('/')[2]);
     return add('queue', {
       number: number, body: body, label: submitter ? submitter.textContent.trim() : body.action,
       // The timeline's length when it was taken: an event of this action after that is ours.
@@ -207,6 +209,13 @@
     });
   }
 
+  // A signal that has just come back often drops again: what could not go is tried later.
+  var retry = null;
+  function later() {
+    if (retry === null) retry = setTimeout(function () { retry = null; flush(); }, 15000);
+    return false;
+  }
+
   function flush() {
     if (flushing || !navigator.onLine) return Promise.resolve();
     flushing = true;
@@ -226,11 +235,11 @@
                 return add('redo', redo).then(function () {
                   return remove('queue', item.id);
                 }).then(function () { return true; });
-              }, function () { return false; });
+              }, later);
             });
           }, Promise.resolve(true));
         });
-    }).catch(function () { return undefined; }).then(function () {
+    }).catch(later).then(function () {
       flushing = false;
       return render();
     });
@@ -239,7 +248,7 @@
   // -- keeping this page's static files, and the page itself on the first visit --------------
   function keepStatic() {
     var urls = Array.prototype.map.call(
-      document.querySelectorAll('link[rel=stylesheet][href], script[src]'),
+      document.querySelectorAll('link[rel=stylesheet], link[rel=icon], link[rel=manifest], script[src]'),
       function (element) { return new URL(element.href || element.src, location.href); })
       .filter(function (url) { return url.origin === location.origin; })
       .map(function (url) { return url.href; });

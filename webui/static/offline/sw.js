@@ -40,7 +40,7 @@ async function page(request) {
   }
 }
 
-async function other(request) {
+async function file(request) {
   try {
     return await fetch(request);
   } catch (noSignal) {
@@ -50,10 +50,19 @@ async function other(request) {
   }
 }
 
+// Files a kept page needs (app.js puts them in the static cache); the API, /offline/state and
+// attachments go straight to the network, never through here.
+const FILES = ['/static/', '/bootstrap/static/', '/manifest.webmanifest'];
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
-  event.respondWith(request.mode === 'navigate' ? page(request) : other(request));
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(page(request));
+  } else if (FILES.some((prefix) => url.pathname.startsWith(prefix))) {
+    event.respondWith(file(request));
+  }
 });
 
 // The page that registered this worker was loaded before it existed: app.js asks for it again.
