@@ -177,8 +177,7 @@ def test_logout_wipes_what_the_phone_kept(chromium, live_server, people, cw):
     assert "casework-static" in before["caches"] and before["workers"] == 1
     page.click("button.navbar-toggler")  # the menu is folded on a phone
     page.click("form[action='/logout'] button")
-    page.wait_for_load_state("networkidle")
-    assert page.url.endswith("/login")
+    page.wait_for_url("**/login")
     until(page, lambda k: k == {"caches": [], "pages": [], "databases": [], "workers": 0},
           "nothing kept after logout")
 
@@ -193,3 +192,26 @@ def test_a_login_without_the_tick_keeps_nothing(chromium, live_server, people, c
     page.wait_for_load_state("networkidle")
     assert kept(page) == {"caches": [], "pages": [], "databases": [], "workers": 0}
     assert page.locator("#offline-banner").is_hidden()
+
+
+def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    add_note_offline(page, case_url, "还没发出去的备注")
+    asked = []
+
+    def decline(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("button.navbar-toggler")
+    page.click("form[action='/logout'] button")
+    until(page, lambda k: asked, "she was asked")
+    assert "1" in asked[0] and "丢失" in asked[0]
+    assert page.url == case_url and page.locator("#offline-waiting").is_visible()
+    page.context.set_offline(False)  # the signal returns: it is sent, and logout asks nothing
+    page.wait_for_selector("#offline-waiting", state="hidden")
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login")
+    assert notes(cw, "还没发出去的备注") == 1 and len(asked) == 1

@@ -270,6 +270,19 @@
     })
     .catch(function () { return undefined; });
 
+  // Logging out wipes the queue with the rest: send it first, and ask before losing any.
+  var leaving = false;
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (leaving || form.getAttribute('action') !== '/logout') return;
+    event.preventDefault();
+    flush().then(function () { return all('queue'); }).then(function (items) {
+      if (items.length && !window.confirm(texts.unsent.replace('%(count)s', items.length))) return;
+      leaving = true;
+      form.submit();
+    }).catch(function () { leaving = true; form.submit(); });
+  });
+
   window.addEventListener('online', function () { render(); flush(); });
   window.addEventListener('offline', render);
   render().then(flush).catch(function () { return undefined; });
