@@ -26,6 +26,7 @@ from webui import (
     imports_page,
     ledger_import,
     locale,
+    offline,
     reports,
     workflow_page,
 )
@@ -73,6 +74,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     # reports, workflow, admin, the ledger import
     for pages in (reports.bp, workflow_page.bp, admin.bp, imports_page.bp):
         app.register_blueprint(pages)
+    offline.register(app)  # the manifest, the service worker, what may be kept offline
     app.add_url_rule("/openapi.json", "openapi", api.openapi)
     app.before_request(refuse_nul)
     errors.register(app)

@@ -95,7 +95,7 @@ def password():
                         field.errors = [*field.errors, why]
                 else:
                     # Every session of hers ended with the change; this browser gets a new one.
-                    start_session(user)
+                    start_session(user, own_device=current_user.own_device)
                     flash(_("Your password was changed; your other sessions have ended."),
                           "success")
                     return redirect(url_for("account.overview"), 303)

@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from casework.people import sessions
@@ -32,14 +32,17 @@ login_manager = LoginManager()
 login_manager.session_protection = "strong"
 # What a user whose password was reset may still open before she changes it.
 BEFORE_PASSWORD_CHANGE = {"account.password", "auth.logout", "auth.login", "static",
-                          "bootstrap.static", "locale.choose_language", "health.healthz"}
+                          "bootstrap.static", "locale.choose_language", "health.healthz",
+                          "offline.manifest", "offline.service_worker", "offline.state"}
+
+CLEAR_SITE_DATA = '"cache", "storage"'
 
 
 class WebUser(UserMixin):
     """The logged-in user as the web layer needs it; never carries the password hash."""
 
     def __init__(self, user, *, session_id: str = "", record_id: int | None = None,
-                 via_token: bool = False) -> None:
+                 via_token: bool = False, own_device: bool = False) -> None:
         self.actor = actor_of(user)
         self.id = user.id
         self.username = user.username
@@ -49,6 +52,7 @@ class WebUser(UserMixin):
         self.via_token = via_token
         self.session_id = session_id
         self.record_id = record_id
+        self.own_device = own_device  # "this is my own phone" ticked at this session's login
 
     def get_id(self) -> str:
         return self.session_id
@@ -79,8 +83,8 @@ def load_from_session(session_id: str) -> WebUser | None:
     if found is None:
         _clear_keeping_language()
         return None
-    user, record_id = found
-    return WebUser(user, session_id=session_id, record_id=record_id)
+    return WebUser(found.user, session_id=session_id, record_id=found.record_id,
+                   own_device=found.own_device)
 
 
 @login_manager.request_loader
@@ -114,6 +118,8 @@ def password_change_first():
 class LoginForm(FlaskForm):
     username = StringField("username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("password", validators=[DataRequired(), Length(max=1024)])
+    # Unticked by default: a phone the family shares must keep nothing (DESIGN.md, "On a phone").
+    own_device = BooleanField("own_device", default=False)
 
 
 def _clear_keeping_language() -> None:
@@ -134,13 +140,14 @@ def _safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/"
 
 
-def start_session(user) -> None:
+def start_session(user, *, own_device: bool = False) -> None:
     """Open a server-side session for ``user`` in this browser (login, password change)."""
     session_id = sessions.open_session(casework(), user, address=client_address(),
-                                       browser=request.user_agent.string or "")
+                                       browser=request.user_agent.string or "",
+                                       own_device=own_device)
     # A fresh session at login: nothing planted before it (a CSRF token) survives into it.
     _clear_keeping_language()
-    login_user(WebUser(user, session_id=session_id))
+    login_user(WebUser(user, session_id=session_id, own_device=own_device))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -166,7 +173,7 @@ def login():
         return render_template("auth/login.html", form=form, next=request.form.get("next", ""),
                                error="wrong user name or password"), 401
     throttle.succeeded(username, address, device)
-    start_session(user)
+    start_session(user, own_device=bool(form.own_device.data))
     target = (url_for("account.password") if user.must_change_password
               else _safe_next(request.form.get("next") or request.args.get("next")))
     response = redirect(target)
@@ -181,4 +188,8 @@ def logout():
     if current_user.is_authenticated:
         logout_user()
     _clear_keeping_language()
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # What this browser kept for reading offline (pages, queued notes, the service worker)
+    # goes with the session; app.js wipes it too, for browsers that ignore this header.
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -17,6 +17,8 @@ CSP = "; ".join([
     "img-src 'self' data:",  # Bootstrap's icons are data: URLs in its CSS
     "font-src 'self'",
     "connect-src 'self'",
+    "worker-src 'self'",  # the service worker (/sw.js) that keeps pages for offline reading
+    "manifest-src 'self'",  # /manifest.webmanifest, which makes the site installable
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

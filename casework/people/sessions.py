@@ -39,6 +39,15 @@ log = logging.getLogger("casework.people.sessions")
 
 
 @dataclass(frozen=True)
+class Live:
+    """Who a live session belongs to, its record, and whether it runs on her own phone."""
+
+    user: User
+    record_id: int
+    own_device: bool
+
+
+@dataclass(frozen=True)
 class Limits:
     lifetime: timedelta  # since login, however busy
     idle: timedelta  # since the last request
@@ -48,13 +57,16 @@ def id_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def open_session(cw: Casework, user: User, *, address: str, browser: str) -> str:
-    """A new session for ``user`` (a login); returns the id the cookie carries."""
+def open_session(cw: Casework, user: User, *, address: str, browser: str,
+                 own_device: bool = False) -> str:
+    """A new session for ``user`` (a login); returns the id the cookie carries.  ``own_device``:
+    she ticked "this is my own phone", so pages may be kept in it for reading offline."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
     with writing(cw.engine) as session:
         session.add(UserSession(id_hash=id_hash(session_id), user_id=user.id, created_at=now,
-                                last_seen_at=now, address=address[:64], browser=browser[:255]))
+                                last_seen_at=now, address=address[:64], browser=browser[:255],
+                                own_device=own_device))
         fresh = session.get(User, user.id)
         record(session, "login", fresh, actor=user.username, address=address, at=now)
     return session_id
@@ -68,8 +80,8 @@ def _why_over(row: UserSession, limits: Limits, now: datetime) -> str | None:
     return None
 
 
-def live_user(cw: Casework, session_id: str, limits: Limits) -> tuple[User, int] | None:
-    """The active user of a live session and the session's record id, else None.  A session
+def live_user(cw: Casework, session_id: str, limits: Limits) -> Live | None:
+    """The active user of a live session and the session's record, else None.  A session
     found past its time is ended now (and logged), so a later look needs no clock."""
     now = utcnow()
     with reading(cw.engine) as session:
@@ -92,7 +104,7 @@ def live_user(cw: Casework, session_id: str, limits: Limits) -> tuple[User, int]
         with writing(cw.engine) as session:
             session.execute(update(UserSession).where(UserSession.id == row.id)
                             .values(last_seen_at=now))
-    return user, row.id
+    return Live(user=user, record_id=row.id, own_device=row.own_device)
 
 
 def _end(session: Session, ids: list[int], reason: str, now: datetime) -> int:

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from casework.storage.db import UTCDateTime
@@ -80,6 +89,8 @@ class UserSession(SQLModel, table=True):
     browser: str = Field(default="", max_length=255)
     ended_at: datetime | None = _time(default=None)
     ended_reason: str | None = Field(default=None, max_length=32)
+    # "This is my own phone", ticked at login: only then may pages be kept for offline reading.
+    own_device: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class AccountEvent(SQLModel, table=True):

@@ -31,6 +31,9 @@ NOT_PAGES = {
     "cases.download_attachment": "an attachment's own bytes (a download)",
     "cases.attachment_thumbnail": "a photo's thumbnail (an image)",
     "imports.ledger_template_file": "the ledger template (an Excel download)",
+    "offline.manifest": "the installable app's manifest (JSON)",
+    "offline.service_worker": "the service worker (a script)",
+    "offline.state": "what this browser may keep offline (JSON)",
 }
 NOT_PAGE_BLUEPRINTS = {"api": "the JSON API"}
 

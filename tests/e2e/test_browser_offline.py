@@ -1,0 +1,217 @@
+"""A village cadre's own phone with a signal that comes and goes, in chromium (DESIGN.md, "On a
+phone"): the worklist and an opened case read with no network under the offline banner, a
+note taken offline arrives once when the network returns (also when the first answer was
+lost), a note on a case changed meanwhile is shown to redo, and logout or an unticked login
+leaves nothing in the browser's Cache Storage or IndexedDB."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import petition
+from sqlalchemy import select
+
+from casework.lifecycle import actions
+from casework.lifecycle.cases import event_json
+from casework.lifecycle.intake import receive
+from casework.storage.db import reading
+from casework.storage.models import Event
+from tests.e2e.browser import open_page
+from tests.e2e.conftest import PASSWORD
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+KEPT = """async () => {
+  const out = {caches: await caches.keys(), pages: [], databases: [], workers: 0};
+  if (out.caches.includes('casework-pages')) {
+    const cache = await caches.open('casework-pages');
+    out.pages = (await cache.keys()).map((r) => r.url);
+  }
+  out.databases = (await indexedDB.databases()).map((d) => d.name);
+  out.workers = (await navigator.serviceWorker.getRegistrations()).length;
+  return out;
+}"""
+
+
+def log_in(page, server, username: str, *, own_phone: bool) -> None:
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    if own_phone:
+        page.check("#own_device")
+    page.press("input[name=password]", "Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def kept(page) -> dict:
+    return page.evaluate(KEPT)
+
+
+def until(page, predicate, what: str) -> dict:
+    """Poll what the browser kept until ``predicate`` holds (the service worker and app.js
+    work in the background); fail naming ``what`` after about 15 s."""
+    for _ in range(150):
+        now = kept(page)
+        if predicate(now):
+            return now
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{what}: {now}")
+
+
+def notes(cw, text: str) -> int:
+    """How many note events say ``text`` (notes are sealed at rest: opened to compare)."""
+    with reading(cw.engine) as session:
+        events = session.execute(select(Event).where(Event.action == "note")).scalars().all()
+        return sum(event_json(event, cw.keyring)["note"] == text for event in events)
+
+
+def open_own_phone(chromium, live_server, people, case) -> tuple:
+    """The cadre on her own phone, with the worklist and ``case`` kept; the page and URLs."""
+    page = open_page(chromium, live_server, **PHONE)
+    log_in(page, live_server, people["village_a1"].username, own_phone=True)
+    worklist, case_url = f"{live_server.url}/", f"{live_server.url}/cases/{case.number}"
+    page.goto(case_url)
+    page.wait_for_load_state("networkidle")
+    until(page, lambda k: {worklist, case_url} <= set(k["pages"]),
+          "the worklist and the case page are kept")
+    return page, worklist, case_url
+
+
+def add_note_offline(page, case_url: str, text: str) -> None:
+    page.context.set_offline(True)
+    page.goto(case_url)
+    assert page.locator("#offline-banner").is_visible()
+    page.fill("#action-note textarea[name=note]", text)
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("#offline-waiting:not([hidden])")
+    assert text in page.locator("#offline-waiting").inner_text()
+
+
+def test_an_own_phone_reads_offline_and_its_note_arrives_once(chromium, live_server, people,
+                                                             cw):
+    case = receive(cw, people["operator"], petition())
+    page, worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    page.context.set_offline(True)
+    page.goto(worklist)
+    assert page.locator("#offline-banner").is_visible()
+    assert "离线" in page.locator("#offline-banner").inner_text()
+    assert case.number in page.content()
+    page.reload()
+    assert case.number in page.content() and page.locator("#offline-banner").is_visible()
+    add_note_offline(page, case_url, "没有信号时记下的回访情况")
+    assert notes(cw, "没有信号时记下的回访情况") == 0
+    page.context.set_offline(False)
+    page.wait_for_selector("#offline-waiting", state="hidden")
+    assert notes(cw, "没有信号时记下的回访情况") == 1
+    assert page.locator("#offline-banner").is_hidden()
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".timeline .event .note", has_text="没有信号时记下的回访情况").count() == 1
+    assert notes(cw, "没有信号时记下的回访情况") == 1
+    assert live_server.outside == []
+
+
+class LoseTheFirstAnswer:
+    """The server does the first action sent, but its answer never reaches the phone: the
+    proxy gave up waiting (a 504), as happens on a weak signal."""
+
+    def __init__(self, app) -> None:
+        self.inner, self.lost = app.wsgi_app, []
+
+    def __call__(self, environ, start_response):
+        if (environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/actions")
+                and not self.lost):
+            self.lost.append(environ["PATH_INFO"])
+            b"".join(self.inner(environ, lambda *args: None))
+            start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
+            return [b"the upstream took too long"]
+        return self.inner(environ, start_response)
+
+
+def expected_errors(live_server, *statuses: str) -> None:
+    """The browser logs each refused answer the queue met; these were the test's point."""
+    seen = [line for line in live_server.console_errors
+            if any(f"status of {status}" in line for status in statuses)]
+    assert seen, live_server.console_errors
+    live_server.console_errors[:] = [e for e in live_server.console_errors if e not in seen]
+
+
+def test_a_note_whose_answer_was_lost_is_not_sent_twice(app, chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    add_note_offline(page, case_url, "信号断断续续")
+    proxy = LoseTheFirstAnswer(app)
+    app.wsgi_app = proxy
+    page.context.set_offline(False)
+    until(page, lambda k: proxy.lost, "the first try went out")
+    assert notes(cw, "信号断断续续") == 1
+    page.wait_for_selector("#offline-waiting:not([hidden])")  # no answer: still waiting
+    page.reload()  # the next try: 409, and the note is found already there
+    page.wait_for_selector("#offline-waiting", state="hidden")
+    assert page.locator("#offline-redo").is_hidden()
+    assert notes(cw, "信号断断续续") == 1
+    expected_errors(live_server, "504", "409")
+
+
+def test_a_note_on_a_case_changed_meanwhile_is_shown_to_redo(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    add_note_offline(page, case_url, "她说下周再谈")
+    actions.perform(cw, people["operator"], case.number,
+                    {"action": "note", "version": case.version, "note": "热线又接到她的电话"})
+    page.context.set_offline(False)
+    page.wait_for_selector("#offline-redo:not([hidden])")
+    redo = page.locator("#offline-redo").inner_text()
+    assert case.number in redo and "她说下周再谈" in redo and "需要重做" in redo
+    assert page.locator("#offline-waiting").is_hidden()
+    assert notes(cw, "她说下周再谈") == 0  # never applied blindly
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert "她说下周再谈" in page.locator("#offline-redo").inner_text()  # and never dropped
+    expected_errors(live_server, "409")
+
+
+def test_logout_wipes_what_the_phone_kept(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, _case_url = open_own_phone(chromium, live_server, people, case)
+    before = until(page, lambda k: "casework-offline" in k["databases"], "the queue exists")
+    assert "casework-static" in before["caches"] and before["workers"] == 1
+    page.click("button.navbar-toggler")  # the menu is folded on a phone
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login")
+    until(page, lambda k: k == {"caches": [], "pages": [], "databases": [], "workers": 0},
+          "nothing kept after logout")
+
+
+def test_a_login_without_the_tick_keeps_nothing(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page = open_page(chromium, live_server, **PHONE)
+    log_in(page, live_server, people["village_a1"].username, own_phone=False)
+    page.goto(f"{live_server.url}/cases/{case.number}")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server.url}/")
+    page.wait_for_load_state("networkidle")
+    assert kept(page) == {"caches": [], "pages": [], "databases": [], "workers": 0}
+    assert page.locator("#offline-banner").is_hidden()
+
+
+def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    add_note_offline(page, case_url, "还没发出去的备注")
+    asked = []
+
+    def decline(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("button.navbar-toggler")
+    page.click("form[action='/logout'] button")
+    until(page, lambda k: asked, "she was asked")
+    assert "1" in asked[0] and "丢失" in asked[0]
+    assert page.url == case_url and page.locator("#offline-waiting").is_visible()
+    page.context.set_offline(False)  # the signal returns: it is sent, and logout asks nothing
+    page.wait_for_selector("#offline-waiting", state="hidden")
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login")
+    assert notes(cw, "还没发出去的备注") == 1 and len(asked) == 1
