@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from conftest import VILLAGE_A1
 
 from casework.errors import Invalid
-from casework.lifecycle import actions, cases
+from casework.lifecycle import actions, case_lists
 from casework.lifecycle.schemas import ResolveNow, parse
 from casework.people import password_policy
 from casework.workflow import load_workflow
@@ -140,7 +140,7 @@ def test_the_workflows_messages_in_the_catalogue_are_those_of_the_packaged_workf
         *(f"a {channel} case cannot be resolved on the spot"
           for channel in workflow.channel_start_levels),
         f"a whole number of working days from 1 to {actions.MAX_EXTENSION_DAYS}",
-        f"a whole number from 1 to {10**6}", f"a whole number from 1 to {cases.MAX_PER_PAGE}",
+        f"a whole number from 1 to {10**6}", f"a whole number from 1 to {case_lists.MAX_PER_PAGE}",
         password_policy.TOO_SHORT, password_policy.TOO_LONG,
     }
     assert set(core_messages.FROM_THE_WORKFLOW) == expected
