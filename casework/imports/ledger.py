@@ -9,8 +9,9 @@ and ledger_values.py.
 The file is read twice, as a stream: first every row is checked and every problem collected
 (the preview, or dry run); only a file without problems is read again and written.  The
 writing goes in batches of ``BATCH`` rows, one transaction each, so that a province's year does
-not hold the database for minutes; should it stop halfway (a power cut), importing the same file
-again adds only the rest, since the rows already in are duplicates.
+not hold the database for minutes and an interruption (a power cut, a restarted server) leaves
+whole rows only, each with all its events; importing the same file again adds only the rest,
+since the rows already in are duplicates.
 
 Duplicates: a row whose received time, village, petitioner phone, category and summary match a
 case already imported is skipped and counted.  The case carries ``import_fingerprint``, an
@@ -47,7 +48,7 @@ __all__ = ["COLUMNS", "IMPORT_ROLES", "Preview", "check_ledger", "import_ledger"
 IMPORTER = Actor(id=None, username="ledger_import", role=SYSTEM, area_code="")
 # Who brings in a county's ledgers: its officers, and the administrators of an area.
 IMPORT_ROLES = ("county_officer", "admin")
-BATCH = 500
+BATCH = 100  # rows a transaction writes (and the check looks up at once)
 SAMPLE = 100  # rows the page's preview table shows beside every row with a problem
 
 
