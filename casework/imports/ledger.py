@@ -113,12 +113,13 @@ def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
                 shown["duplicate"] = True
             continue
         seen.add(mine)
-        waiting.append((text, shown))
+        waiting.append((text, shown, checked.row.closed))
         if len(waiting) >= BATCH:
             _count_known(cw, preview, waiting)
             if progress:
                 progress("checked", preview.rows)
     _count_known(cw, preview, waiting)
+    preview.problems.sort(key=lambda problem: problem.line)  # a closed month's come late
     if preview.rows == 0 and not preview.problem_count:
         preview.add_problems([Problem(1, "", "", NO_ROWS)])
     return preview
@@ -136,7 +137,7 @@ def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
     for checked in reader.read(path):
         if checked.problems:  # the file or the areas changed since the check
             raise refuse(f"line {checked.line}: the file changed while it was imported")
-        batch.append(checked.row)
+        batch.append(checked.row)  # rows of a closed month here are all imported already
         if len(batch) >= BATCH:
             preview.imported += _write(cw, batch, now)
             batch = []
@@ -168,16 +169,20 @@ def _count_known(cw: Casework, preview: Preview, waiting: list) -> None:
     """Count the waiting rows already imported (under any configured key) and the new ones."""
     if not waiting:
         return
-    prints = {text: cw.keyring.fingerprints(text) for text, _ in waiting}
+    prints = {text: cw.keyring.fingerprints(text) for text, _shown, _closed in waiting}
     wanted = [value for values in prints.values() for value in values]
     with reading(cw.engine) as session:
         known = set(session.execute(select(Case.import_fingerprint)
                                     .where(Case.import_fingerprint.in_(wanted))).scalars())
-    for text, shown in waiting:
+    for text, shown, closed in waiting:
         if known.intersection(prints[text]):
             preview.duplicates += 1
             if shown is not None:
                 shown["duplicate"] = True
+        elif closed is not None:
+            preview.add_problems([closed])
+            if shown is not None:
+                shown["problems"][closed.field] = closed
         else:
             preview.new += 1
     waiting.clear()
