@@ -119,6 +119,8 @@ def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
             if progress:
                 progress("checked", preview.rows)
     _count_known(cw, preview, waiting)
+    if progress:
+        progress("checked", preview.rows)
     preview.problems.sort(key=lambda problem: problem.line)  # a closed month's come late
     if preview.rows == 0 and not preview.problem_count:
         preview.add_problems([Problem(1, "", "", NO_ROWS)])
@@ -145,6 +147,8 @@ def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
                 progress("written", checked.line - 1)
     preview.imported += _write(cw, batch, now)
     preview.duplicates = preview.rows - preview.imported
+    if progress:
+        progress("written", preview.rows)
     return preview
 
 
