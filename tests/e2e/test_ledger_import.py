@@ -209,6 +209,13 @@ def test_a_large_file_is_checked_and_imported_beside_the_request_with_its_progre
     assert (body["state"], body["rows_written"]) == ("imported", 250)
     assert body["text"].startswith("250 cases were imported; 0 rows")
     assert counts(cw)[0] == 250
+    # Sent again: checked, all duplicates, nothing to confirm.
+    html = client.post("/imports/ledger", data=upload(HEAD + rows), headers=EN).get_data(
+        as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    large.pop()()
+    html = progress(client, token, json=False).get_data(as_text=True)
+    assert 'data-count="duplicates">250<' in html and 'id="ledger-confirm"' not in html
 
 
 def test_a_stopped_import_is_shown_as_such_and_started_again_adds_only_the_rest(
