@@ -91,6 +91,9 @@ FROM_THE_CORE = (
     _l("'%(value)s' is not a date; write it as 2026-03-03, 2026/3/3, 2026.3.3 "
         "or 2026年3月3日, with a time such as 14:30 if known"),
     _l("%(value)s is in the future"),
+    # casework/imports/ledger_jobs.py: a large file's check or import that failed unexpectedly
+    _l("the work stopped on an error; choose the file again (rows already written are "
+       "counted as duplicates, not written twice)"),
     _l("%(value)s is before 2000; is the year right?"),
     _l("%(value)s falls in %(month)s, a closed month (months up to "
         "%(through)s are closed and their figures never change); log the case "

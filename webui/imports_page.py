@@ -4,11 +4,17 @@ confirm, and the template to fill in.  County officers and administrators of an 
 Between the preview and the confirmation the file is kept on the server, sealed, for minutes
 (casework/imports/ledger_uploads.py); the page holds only a random token, and the browser keeps
 nothing of the file.  The confirmation imports exactly the file that was previewed.
+
+A file larger than ``ledger_import.BACKGROUND_BYTES`` is checked and imported beside the request
+(casework/imports/ledger_jobs.py): the page shows how far it got, asked for again every few
+seconds by static/imports/ledger.js (or the page's button, without script).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from contextlib import suppress
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -19,6 +25,7 @@ from wtforms.validators import DataRequired, Length
 
 from casework.errors import Invalid, NotFound
 from casework.imports.ledger import check_ledger, run_import, scope_of
+from casework.imports.ledger_jobs import job_of, start_again, start_check, start_import
 from casework.imports.ledger_problems import LedgerProblems
 from casework.imports.ledger_rows import CHINESE_HEADS, HEADS
 from casework.imports.ledger_template import ledger_template
@@ -48,7 +55,7 @@ def _page(form: LedgerForm | None = None, status: int = 200, **preview):
     return render_template(
         "imports/ledger.html", form=form or LedgerForm(), confirm=ConfirmForm(),
         heads=[(name, CHINESE_HEADS[name]) for name in HEADS], message=ledger_import.message,
-        **preview), status
+        job_text=ledger_import.job_text, **preview), status
 
 
 @bp.get("/ledger")
@@ -63,13 +70,17 @@ def preview_ledger():
         return _page(form, 422)
     upload = form.file.data
     data = upload.read(ledger_import.MAX_LEDGER_BYTES + 1)
+    token = None
+    if len(data) > ledger_import.BACKGROUND_BYTES:
+        token = keep_upload(casework(), by=actor(), filename=upload.filename or "", data=data)
+        start_check(casework(), by=actor(), token=token)
+        return _job_page(token)
     with ledger_import.saved(upload.filename, data=data) as path:
         try:
             preview = check_ledger(casework(), path, by=actor())
         except Invalid as exc:
             form.file.errors = [ledger_import.refusal_text(exc)]
             return _page(form, 422)
-    token = None
     if not preview.problem_count and preview.new:
         token = keep_upload(casework(), by=actor(), filename=upload.filename or "", data=data)
     # The preview is what was asked for, problems or not (the API answers 422 for them).
@@ -84,6 +95,12 @@ def confirm_ledger():
         flash(_("This upload has expired; choose the file again."), "warning")
         return redirect(url_for("imports.ledger_page"), 303)
     try:
+        state = job_of(casework(), by=actor(), token=form.token.data).state
+        if state != "kept":  # a large file's: imported beside the request, once
+            if state == "checked":
+                with suppress(NotFound):  # a second click meanwhile started it
+                    start_import(casework(), by=actor(), token=form.token.data)
+            return _job_page(form.token.data)
         filename, data = take_upload(casework(), by=actor(), token=form.token.data)
     except NotFound:
         flash(_("This upload has expired; choose the file again."), "warning")
@@ -99,6 +116,46 @@ def confirm_ledger():
     flash(_("%(imported)d cases were imported; %(duplicates)d rows were already imported and "
             "were skipped.", imported=preview.imported, duplicates=preview.duplicates),
           "success")
+    return redirect(url_for("imports.ledger_page"), 303)
+
+
+@bp.post("/ledger/progress")
+def ledger_progress():
+    """How far a large file's check or import got: JSON for the page's script, else the page."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _expired()
+    return _job_page(form.token.data)
+
+
+@bp.post("/ledger/again")
+def start_ledger_again():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _expired()
+    # NotFound: started again by another click meanwhile, or expired; the page says which.
+    with suppress(NotFound):
+        start_again(casework(), by=actor(), token=form.token.data)
+    return _job_page(form.token.data)
+
+
+def _job_page(token: str):
+    try:
+        job = job_of(casework(), by=actor(), token=token)
+    except NotFound:
+        return _expired()
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"state": job.state, "running": job.running, "stopped": job.stopped,
+                        "rows_checked": job.rows_checked, "rows_written": job.rows_written,
+                        "text": ledger_import.job_text(job)})
+    return _page(None, 200, job=job, token=token, filename=job.filename,
+                 preview=job.preview if job.state == "checked" else None)
+
+
+def _expired():
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"state": "expired", "running": False, "stopped": False}), 404
+    flash(_("This upload has expired; choose the file again."), "warning")
     return redirect(url_for("imports.ledger_page"), 303)
 
 

@@ -9,8 +9,9 @@ and ledger_values.py.
 The file is read twice, as a stream: first every row is checked and every problem collected
 (the preview, or dry run); only a file without problems is read again and written.  The
 writing goes in batches of ``BATCH`` rows, one transaction each, so that a province's year does
-not hold the database for minutes; should it stop halfway (a power cut), importing the same file
-again adds only the rest, since the rows already in are duplicates.
+not hold the database for minutes and an interruption (a power cut, a restarted server) leaves
+whole rows only, each with all its events; importing the same file again adds only the rest,
+since the rows already in are duplicates.
 
 Duplicates: a row whose received time, village, petitioner phone, category and summary match a
 case already imported is skipped and counted.  The case carries ``import_fingerprint``, an
@@ -47,7 +48,7 @@ __all__ = ["COLUMNS", "IMPORT_ROLES", "Preview", "check_ledger", "import_ledger"
 IMPORTER = Actor(id=None, username="ledger_import", role=SYSTEM, area_code="")
 # Who brings in a county's ledgers: its officers, and the administrators of an area.
 IMPORT_ROLES = ("county_officer", "admin")
-BATCH = 500
+BATCH = 100  # rows a transaction writes (and the check looks up at once)
 SAMPLE = 100  # rows the page's preview table shows beside every row with a problem
 
 
@@ -112,12 +113,15 @@ def check_ledger(cw: Casework, path: str | Path, *, now: datetime | None = None,
                 shown["duplicate"] = True
             continue
         seen.add(mine)
-        waiting.append((text, shown))
+        waiting.append((text, shown, checked.row.closed))
         if len(waiting) >= BATCH:
             _count_known(cw, preview, waiting)
             if progress:
                 progress("checked", preview.rows)
     _count_known(cw, preview, waiting)
+    if progress:
+        progress("checked", preview.rows)
+    preview.problems.sort(key=lambda problem: problem.line)  # a closed month's come late
     if preview.rows == 0 and not preview.problem_count:
         preview.add_problems([Problem(1, "", "", NO_ROWS)])
     return preview
@@ -135,7 +139,7 @@ def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
     for checked in reader.read(path):
         if checked.problems:  # the file or the areas changed since the check
             raise refuse(f"line {checked.line}: the file changed while it was imported")
-        batch.append(checked.row)
+        batch.append(checked.row)  # rows of a closed month here are all imported already
         if len(batch) >= BATCH:
             preview.imported += _write(cw, batch, now)
             batch = []
@@ -143,6 +147,8 @@ def run_import(cw: Casework, path: str | Path, *, now: datetime | None = None,
                 progress("written", checked.line - 1)
     preview.imported += _write(cw, batch, now)
     preview.duplicates = preview.rows - preview.imported
+    if progress:
+        progress("written", preview.rows)
     return preview
 
 
@@ -167,16 +173,20 @@ def _count_known(cw: Casework, preview: Preview, waiting: list) -> None:
     """Count the waiting rows already imported (under any configured key) and the new ones."""
     if not waiting:
         return
-    prints = {text: cw.keyring.fingerprints(text) for text, _ in waiting}
+    prints = {text: cw.keyring.fingerprints(text) for text, _shown, _closed in waiting}
     wanted = [value for values in prints.values() for value in values]
     with reading(cw.engine) as session:
         known = set(session.execute(select(Case.import_fingerprint)
                                     .where(Case.import_fingerprint.in_(wanted))).scalars())
-    for text, shown in waiting:
+    for text, shown, closed in waiting:
         if known.intersection(prints[text]):
             preview.duplicates += 1
             if shown is not None:
                 shown["duplicate"] = True
+        elif closed is not None:
+            preview.add_problems([closed])
+            if shown is not None:
+                shown["problems"][closed.field] = closed
         else:
             preview.new += 1
     waiting.clear()

@@ -55,6 +55,9 @@ class LedgerRow:
     outcome: str | None
     agency: str | None
     cells: dict[str, str]  # as the page shows them (petitioners' data masked)
+    # Received in a closed month: a problem unless the row is already imported (a week's file
+    # sent again after its month closed adds nothing, and is not wrong for that).
+    closed: Problem | None = None
 
     def fingerprint_text(self) -> str:
         """The fields that make a row the same row, normalized: two spellings of one row (a
@@ -198,8 +201,9 @@ class Reader:
                     line, self.heads["concluded_level"], shown(text["concluded_level"], ""),
                     why.STARTS_HIGHER, {"channel": channel, "start": start},
                     field="concluded_level"))
+        closed = self.closed_month(line, received, text.get("received_at", ""))
         if problems:
-            return Checked(line, None, problems, cells)
+            return Checked(line, None, problems + ([closed] if closed else []), cells)
         try:
             case = parse(CaseCreate, {
                 "channel": channel, "village_code": village, "category": category,
@@ -209,15 +213,21 @@ class Reader:
             return Checked(line, None, [
                 Problem(line, self.heads.get(field.split(".")[-1], field), "", reason)
                 for field, reason in exc.fields.items()], cells)
-        return Checked(line, LedgerRow(line, case, level, concluded, outcome, agency, cells),
-                       [], cells)
+        return Checked(line, LedgerRow(line, case, level, concluded, outcome, agency, cells,
+                                       closed), [], cells)
 
     def received(self, cell: object) -> datetime:
-        moment, _timed = values.moment(cell, self.now)
-        month = label_of(moment)
-        if self.closed_through is not None and month <= self.closed_through:
-            raise values.CellProblem(why.CLOSED_MONTH, month=month, through=self.closed_through)
-        return moment
+        return values.moment(cell, self.now)[0]
+
+    def closed_month(self, line: int, received: datetime | None, text: str) -> Problem | None:
+        if received is None or self.closed_through is None:
+            return None
+        month = label_of(received)
+        if month > self.closed_through:
+            return None
+        return Problem(line, self.heads.get("received_at", "received_at"),
+                       shown(text, "received_at"), why.CLOSED_MONTH,
+                       {"month": month, "through": self.closed_through}, field="received_at")
 
     def start_level(self, channel: str, urgency: str) -> str:
         workflow = self.workflow

@@ -2,8 +2,10 @@
 
 The file holds petitioners' names, phones and stories: it is sealed under the data key, kept
 for ``MAX_AGE`` at most, opened only by the user who uploaded it, and dropped once imported.
-The page holds a random token; the table keeps a hash of it, so rows read from a backup open
-nothing without the token and the data key.  Nothing of the file is kept in the browser.
+The page holds a random token; the table keeps a hash of it, so a copy of the table gives no
+one a way in to the page's upload, and its content opens only with the data key.  Nothing of
+the file is kept in the browser.  A large file's check and import run beside the request and
+keep their progress in its row (ledger_jobs.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 
 from casework.bootstrap import Casework
 from casework.errors import NotFound
@@ -23,12 +25,18 @@ from casework.storage.models import LedgerUpload
 MAX_AGE = timedelta(minutes=30)
 
 
-def _id(token: str) -> str:
+def upload_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def _purpose(row_id: str) -> str:
+def upload_purpose(row_id: str) -> str:
     return f"ledger.upload:{row_id}"
+
+
+def expired(now: datetime):
+    """Uploads left for ``MAX_AGE``: since they were sent, or since their check or import last
+    moved (a province's import takes longer than MAX_AGE, and moves every few seconds)."""
+    return func.coalesce(LedgerUpload.progress_at, LedgerUpload.created_at) < now - MAX_AGE
 
 
 def keep_upload(cw: Casework, *, by: Actor, filename: str, data: bytes,
@@ -36,13 +44,13 @@ def keep_upload(cw: Casework, *, by: Actor, filename: str, data: bytes,
     """Keep ``data`` sealed for ``by``; returns the token that takes it back."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row_id = _id(token)
+    row_id = upload_id(token)
     key = cw.keyring.current
     with writing(cw.engine) as session:
-        session.execute(delete(LedgerUpload).where(LedgerUpload.created_at < now - MAX_AGE))
+        session.execute(delete(LedgerUpload).where(expired(now)))
         session.add(LedgerUpload(id=row_id, user_id=by.id, created_at=now,
                                  filename=filename[:200], key_id=key.key_id,
-                                 content_sealed=key.seal_bytes(_purpose(row_id), data)))
+                                 content_sealed=key.seal_bytes(upload_purpose(row_id), data)))
     return token
 
 
@@ -52,11 +60,12 @@ def take_upload(cw: Casework, *, by: Actor, token: str, now: datetime | None = N
     imports it once.  NotFound when it is someone else's, expired or already taken."""
     now = now or utcnow()
     with writing(cw.engine) as session:
-        session.execute(delete(LedgerUpload).where(LedgerUpload.created_at < now - MAX_AGE))
-        row = session.get(LedgerUpload, _id(token or ""))
-        if row is None or row.user_id != by.id or row.created_at < now - MAX_AGE:
+        session.execute(delete(LedgerUpload).where(expired(now)))
+        row = session.get(LedgerUpload, upload_id(token or ""))
+        if row is None or row.user_id != by.id or row.state != "kept" or (
+                row.created_at < now - MAX_AGE):
             raise NotFound("this upload has expired; choose the file again")
-        data = cw.keyring.key(row.key_id).open_bytes(_purpose(row.id), row.content_sealed)
+        data = cw.keyring.key(row.key_id).open_bytes(upload_purpose(row.id), row.content_sealed)
         filename = row.filename
         session.delete(row)
     return filename, data

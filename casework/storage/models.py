@@ -425,3 +425,11 @@ class LedgerUpload(SQLModel, table=True):
     filename: str = Field(max_length=200)
     key_id: str = Field(max_length=16)
     content_sealed: bytes = Field(sa_type=LargeBinary)
+    # A large file is checked and imported beside the request (casework/imports/ledger_jobs.py):
+    # kept, checking, checked, importing, imported or failed, and how far it got.
+    state: str = Field(default="kept", max_length=12,
+                       sa_column_kwargs={"server_default": "kept"})
+    rows_checked: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    rows_written: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    progress_at: datetime | None = _time(default=None, nullable=True)
+    outcome_sealed: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)

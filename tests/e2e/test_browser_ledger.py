@@ -68,3 +68,40 @@ def test_a_clerk_previews_fixes_imports_and_resends_a_ledger(chromium, live_serv
     assert page.locator("#ledger-confirm").count() == 0
     assert case_count(cw) == 2
     assert live_server.outside == []
+
+
+def test_a_large_ledger_shows_its_progress_and_its_end_without_a_click(
+        chromium, live_server, people, cw, tmp_path, monkeypatch):
+    import threading
+
+    from casework.imports import ledger_jobs
+    from webui import ledger_import
+
+    monkeypatch.setattr(ledger_import, "BACKGROUND_BYTES", 0)  # every file is "large"
+    gate = threading.Event()
+
+    def when_let(work):  # the check waits until the page has been seen checking
+        def run():
+            gate.wait(60)
+            work()
+        threading.Thread(target=run, daemon=True).start()
+
+    monkeypatch.setattr(ledger_jobs, "in_a_thread", when_let)
+    page = open_page(chromium, live_server, "zh-CN")
+    log_in(page, live_server, people["county_officer"].username)
+    page.goto(f"{live_server.url}/imports/ledger")
+    page.set_input_files("input[name=file]", str(workbook(tmp_path / "台账.xlsx", GOOD)))
+    page.click("text=检查文件")
+    assert "正在检查 台账.xlsx" in page.locator("#ledger-progress").inner_text()
+    assert "检查期间不写入任何数据" in page.content()
+    shot(page, "ledger-checking")
+    gate.set()
+    # The script asks every two seconds and, the check done, shows the preview by itself.
+    page.wait_for_selector("#ledger-confirm", timeout=60_000)
+    assert page.locator("[data-count=new]").inner_text() == "2"
+    assert case_count(cw) == 0
+    page.click("#ledger-confirm button")
+    page.wait_for_selector("#ledger-job[data-state=imported]", timeout=60_000)
+    assert "已导入 2 件案件" in page.locator("#ledger-progress").inner_text()
+    assert case_count(cw) == 2
+    assert live_server.outside == []

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from e2e.conftest import counts, login
 
+EN = {"Accept-Language": "en"}
 HEAD = "登记日期,乡镇,村,类别,来源,紧急程度,情况摘要,姓名,电话,办结层级,办结日期,结果\n"
 GOOD = (HEAD + "2026/3/3,,沙子村,家庭暴力,来信,一般,丈夫殴打,李某,138-1234-5678,村妇代会,"
         "2026.3.5,调解成功\n2026年3月4日 14:30,,新安村,家暴,热线,紧急,婚后财产,王某,13912345678,"
@@ -159,3 +160,109 @@ def test_the_page_refuses_other_roles(client, people, who):
     login(client, people[who].username)
     assert client.get("/imports/ledger").status_code == 403
     assert client.get("/imports/ledger/template.xlsx").status_code == 403
+
+
+@pytest.fixture
+def large(monkeypatch):
+    """Every file is large: checked and imported beside the request.  The work is kept, not
+    started, so that the test says when it runs (and can leave it stopped)."""
+    from casework.imports import ledger_jobs
+    from webui import ledger_import
+
+    monkeypatch.setattr(ledger_import, "BACKGROUND_BYTES", 0)
+    waiting = []
+    monkeypatch.setattr(ledger_jobs, "in_a_thread", waiting.append)
+    return waiting
+
+
+def progress(client, token, json=True):
+    headers = {"Accept": "application/json", **EN} if json else EN
+    return client.post("/imports/ledger/progress", data={"token": token}, headers=headers)
+
+
+def test_a_large_file_is_checked_and_imported_beside_the_request_with_its_progress(
+        client, cw, people, large):
+    login(client, people["county_officer"].username)
+    rows = "".join(f"2026/3/3,,沙子村,家庭暴力,来信,一般,第{i}件,,,,,\n" for i in range(250))
+    page = client.post("/imports/ledger", data=upload(HEAD + rows), headers=EN)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-state="checking"' in html
+    assert "imports/ledger.js" in html and "Nothing is written while the file is checked" in html
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    assert progress(client, token).get_json()["running"] is True
+    large.pop()()  # the check runs
+    assert progress(client, token).get_json() == {
+        "state": "checked", "running": False, "stopped": False, "rows_checked": 250,
+        "rows_written": 0, "text": "台账.csv has been checked."}
+    html = progress(client, token, json=False).get_data(as_text=True)
+    assert 'id="ledger-rows"' in html and 'id="ledger-confirm"' in html
+    assert counts(cw) == (0, 0)
+    page = client.post("/imports/ledger/confirm", data={"token": token}, headers=EN)
+    html = page.get_data(as_text=True)
+    assert 'data-state="importing"' in html and "stay written" in html
+    assert "nothing has been imported" not in html.lower()
+    # A second click imports nothing more: one import per upload.
+    again = client.post("/imports/ledger/confirm", data={"token": token}, headers=EN)
+    assert 'data-state="importing"' in again.get_data(as_text=True) and len(large) == 1
+    large.pop()()
+    body = progress(client, token).get_json()
+    assert (body["state"], body["rows_written"]) == ("imported", 250)
+    assert body["text"].startswith("250 cases were imported; 0 rows")
+    assert counts(cw)[0] == 250
+    # Sent again: checked, all duplicates, nothing to confirm.
+    html = client.post("/imports/ledger", data=upload(HEAD + rows), headers=EN).get_data(
+        as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    large.pop()()
+    html = progress(client, token, json=False).get_data(as_text=True)
+    assert 'data-count="duplicates">250<' in html and 'id="ledger-confirm"' not in html
+
+
+def test_a_stopped_import_is_shown_as_such_and_started_again_adds_only_the_rest(
+        client, cw, people, large, monkeypatch):
+    from datetime import timedelta
+
+    from casework.imports import ledger, ledger_jobs
+
+    login(client, people["county_officer"].username)
+    rows = "".join(f"2026/3/3,,沙子村,家庭暴力,来信,一般,第{i}件,,,,,\n" for i in range(150))
+    html = client.post("/imports/ledger", data=upload(HEAD + rows), headers=EN).get_data(
+        as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    large.pop()()
+    client.post("/imports/ledger/confirm", data={"token": token}, headers=EN)
+    real_store, stored = ledger._store, []
+
+    def server_killed_after_a_batch(*args):
+        if len(stored) == ledger.BATCH:
+            raise SystemExit  # no handler runs: the row says "importing" as a killed one does
+        stored.append(args)
+        real_store(*args)
+
+    monkeypatch.setattr(ledger, "_store", server_killed_after_a_batch)
+    with pytest.raises(SystemExit):
+        large.pop()()
+    assert counts(cw)[0] == ledger.BATCH
+    assert progress(client, token).get_json()["running"] is True  # not yet known as stopped
+    monkeypatch.setattr(ledger_jobs, "STALE_AFTER", timedelta(0))
+    html = progress(client, token, json=False).get_data(as_text=True)
+    assert 'id="ledger-again"' in html and "imports/ledger.js" not in html
+    assert "100 rows written" in html
+    monkeypatch.setattr(ledger, "_store", real_store)
+    client.post("/imports/ledger/again", data={"token": token}, headers=EN)
+    monkeypatch.setattr(ledger_jobs, "STALE_AFTER", timedelta(minutes=3))
+    large.pop()()
+    body = progress(client, token).get_json()
+    assert body["state"] == "imported"
+    assert body["text"].startswith("50 cases were imported; 100 rows were already imported")
+    assert counts(cw)[0] == 150
+
+
+def test_a_large_files_progress_is_its_uploaders_alone(client, cw, people, large):
+    login(client, people["county_officer"].username)
+    html = client.post("/imports/ledger", data=upload(GOOD)).get_data(as_text=True)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    client.post("/logout")
+    login(client, people["admin"].username)
+    assert progress(client, token).status_code == 404
+    assert progress(client, token, json=False).status_code == 303

@@ -291,9 +291,13 @@ def test_a_ledger_row_of_last_month_is_taken_until_the_closing_day(cw, march, tm
         assert import_ledger(cw, path) == 1
     with time_machine.travel(datetime(2026, 4, 5, 0, 5, tzinfo=SHANGHAI), tick=False):
         ClosingJob(cw)()
-        with pytest.raises(Invalid, match="line 2, column received_at: 2026-03-28 09:00 "
+        # The same file again: its row is already in, a duplicate, not the closed month's.
+        assert import_ledger(cw, path) == 0
+        other = write_csv(tmp_path / "later.csv",
+                          [ledger_row("2026-03-29 09:00", "2026-03-30 09:00")])
+        with pytest.raises(Invalid, match="line 2, column received_at: 2026-03-29 09:00 "
                                           "falls in 2026-03, a closed"):
-            import_ledger(cw, path)
+            import_ledger(cw, other)
 
 
 @pytest.mark.parametrize("closing_day", [1, 5, 28])

@@ -228,6 +228,63 @@ def test_a_row_in_a_closed_month_is_a_problem_named_as_such(cw, county, tmp_path
     assert stored(cw) == (0, 0, 0)
 
 
+def test_a_week_sent_again_after_its_month_closed_counts_its_rows_as_duplicates(cw, county,
+                                                                                 tmp_path):
+    run_import(cw, write_xlsx(tmp_path / "week.xlsx", ROWS[:2]), now=NOW)
+    with writing(cw.engine) as session:
+        session.add(ClosedMonth(month="2026-03", computed_at=NOW, report_format=1,
+                                workflow_digest="x"))
+    before = stored(cw)
+    # The same week again with one row of March never imported: that row alone is a problem.
+    preview = check_ledger(cw, write_xlsx(tmp_path / "again.xlsx", ROWS[:3]), now=NOW)
+    assert (preview.rows, preview.new, preview.duplicates) == (3, 0, 2)
+    assert [(p.line, p.column) for p in preview.problems] == [(4, "登记日期")]
+    assert preview.table[2]["problems"]["received_at"].reason == preview.problems[0].reason
+    # Without it, the file is all duplicates: nothing written, nothing wrong.
+    again = run_import(cw, write_xlsx(tmp_path / "week2.xlsx", ROWS[:2]), now=NOW)
+    assert (again.imported, again.duplicates, again.problem_count) == (0, 2, 0)
+    assert stored(cw) == before
+
+
+def many_rows(count: int) -> list[list]:
+    start = datetime(2026, 10, 1, 9, 0)
+    return [[start + timedelta(minutes=7 * i), "", VILLAGE_A2, "employment", "visit", "normal",
+             f"台账第{i}件", "", "", "", "", ""] for i in range(count)]
+
+
+def test_an_interrupted_import_leaves_whole_rows_and_a_rerun_adds_the_rest(cw, county,
+                                                                         tmp_path, monkeypatch):
+    from casework.imports import ledger
+
+    path = write_xlsx(tmp_path / "year.xlsx", many_rows(250))
+    stored_rows = []
+    real_store = ledger._store
+
+    def power_cut_at_row_150(cw, session, row, fingerprint):
+        if len(stored_rows) == 149:
+            raise RuntimeError("the power went")
+        stored_rows.append(row.line)
+        real_store(cw, session, row, fingerprint)
+
+    monkeypatch.setattr(ledger, "_store", power_cut_at_row_150)
+    with pytest.raises(RuntimeError):
+        run_import(cw, path, now=NOW)
+    # The first transaction of BATCH rows stands, each row with all its events; the second
+    # went back whole.
+    written = cases(cw)
+    assert len(written) == ledger.BATCH == 100
+    assert all(case.import_fingerprint for case in written)
+    monkeypatch.setattr(ledger, "_store", real_store)
+    rerun = run_import(cw, path, now=NOW)
+    assert (rerun.rows, rerun.imported, rerun.duplicates) == (250, 150, 100)
+    assert len(cases(cw)) == 250
+    # The rows written before the cut carry the same events as those written after.
+    with reading(cw.engine) as session:
+        per_case = session.execute(select(Event.case_id, func.count())
+                                   .group_by(Event.case_id)).all()
+    assert len(per_case) == 250 and len({count for _case, count in per_case}) == 1
+
+
 def test_excel_serial_dates_and_numbers_stored_as_numbers_are_read(cw, county, tmp_path):
     row = list(ROWS[0])
     row[0] = 46084.4375  # 2026-03-03 10:30, a date cell that lost its format
@@ -260,9 +317,9 @@ def test_a_row_concluded_the_day_it_came_in_without_a_time_is_taken(cw, county, 
 
 def test_a_large_file_reports_its_progress_as_it_is_checked(cw, county, tmp_path):
     row = ["2026/11/2", "", "沙子村", "咨询", "来访", "一般", "", "", "", "", "", ""]
-    rows = [[*row[:6], f"第{i}件", *row[7:]] for i in range(1200)]
+    rows = [[*row[:6], f"第{i}件", *row[7:]] for i in range(1250)]
     seen: list[tuple[str, int]] = []
     preview = check_ledger(cw, write_csv(tmp_path / "big.csv", rows), now=NOW,
                            progress=lambda phase, count: seen.append((phase, count)))
-    assert preview.new == 1200
-    assert seen == [("checked", 500), ("checked", 1000)]
+    assert preview.new == 1250
+    assert seen == [("checked", n) for n in (*range(100, 1201, 100), 1250)]
