@@ -27,6 +27,7 @@ from webui import (
     ledger_import,
     locale,
     reports,
+    static_files,
     workflow_page,
 )
 from webui.access_log import mask_werkzeug_log
@@ -78,6 +79,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     errors.register(app)
     mask_werkzeug_log()
     headers.register(app)
+    static_files.register(app)  # compression, and static files under hashed names
     return app
 
 
