@@ -19,6 +19,7 @@
     python -m bench period --counties 50   # two-year reports over a period on a generated
                                            # province (SQLite; --years, default 2)
     python -m bench evidence         # the web worker's peak memory for a 20 MB attachment
+    python -m bench pages            # bytes a page moves on a phone, first and repeat visit
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --steps  # a note action step by step, engine against the raw floor
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=("all", "actions", "report", "scan", "http", "province",
-                                 "generate", "profile", "lists", "period", "evidence"))
+                                 "generate", "profile", "lists", "period", "evidence", "pages"))
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--output", type=Path,
                         help="results file (all: default bench/RESULTS.md at full size); "
@@ -250,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         seconds, result = timed(lambda: bench_evidence(pg_url, runs))
         sections["evidence"] = evidence_section(result, run_line(command, load), runs)
         print(sections["evidence"] + "\n", flush=True)
+    if args.what in ("all", "pages"):
+        from bench.pages import bench_pages, pages_section
+        load = load_average()
+        sections["pages"] = pages_section(bench_pages(), run_line(command, load))
+        print(sections["pages"] + "\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output:
         write_results(output, machine_section(), sections)
