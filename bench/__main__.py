@@ -20,6 +20,7 @@
                                            # province (SQLite; --years, default 2)
     python -m bench period --postgres [--partition]   # the same on the machine's PostgreSQL
     python -m bench evidence         # the web worker's peak memory for a 20 MB attachment
+    python -m bench pages            # bytes a page moves on a phone, first and repeat visit
     python -m bench profile          # where the engine's time goes on the action path
     python -m bench profile --steps  # a note action step by step, engine against the raw floor
 
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all",
                         choices=("all", "actions", "report", "scan", "http", "province",
-                                 "generate", "profile", "lists", "period", "evidence"))
+                                 "generate", "profile", "lists", "period", "evidence", "pages"))
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
     parser.add_argument("--output", type=Path,
                         help="results file (all: default bench/RESULTS.md at full size); "
@@ -257,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         seconds, result = timed(lambda: bench_evidence(pg_url, runs))
         sections["evidence"] = evidence_section(result, run_line(command, load), runs)
         print(sections["evidence"] + "\n", flush=True)
+    if args.what in ("all", "pages"):
+        from bench.pages import bench_pages, pages_section
+        load = load_average()
+        sections["pages"] = pages_section(bench_pages(), run_line(command, load))
+        print(sections["pages"] + "\n", flush=True)
     output = args.output or (None if args.quick else RESULTS)
     if output:
         write_results(output, machine_section(), sections)

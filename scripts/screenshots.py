@@ -1,7 +1,8 @@
-"""Refresh docs/screenshots/ from the demo county: python scripts/screenshots.py
+"""Refresh docs/screenshots/ from the demo county: python scripts/screenshots.py [--phone]
 
 Builds the demo in a temporary database, serves it on loopback, and photographs the main pages
-with Playwright driving Debian's chromium, in Chinese (and the workflow in English)."""
+with Playwright driving Debian's chromium, in Chinese (and the workflow in English), and the
+village cadre's pages on a 390 px touch phone (phone-*.png; ``--phone``: those only)."""
 
 from __future__ import annotations
 
@@ -41,8 +42,11 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
-        def session(user: str, locale: str = "zh-CN"):
-            page = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900},
+        def session(user: str, locale: str = "zh-CN", phone: bool = False):
+            screen = ({"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
+                       "is_mobile": True, "has_touch": True} if phone
+                      else {"viewport": {"width": 1280, "height": 900}})
+            page = browser.new_context(locale=locale, **screen,
                                        extra_http_headers={"Accept-Language": locale}).new_page()
             page.goto(f"{url}/login")
             page.fill("input[name=username]", user)
@@ -51,6 +55,18 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             return page
 
+        phone = session("village", phone=True)
+        phone.screenshot(path=str(OUT / "phone-worklist.png"))
+        phone.locator("table a[href^='/cases/']").first.click()
+        phone.wait_for_load_state("networkidle")
+        phone.screenshot(path=str(OUT / "phone-case.png"))
+        phone.goto(f"{url}/cases/new")
+        phone.screenshot(path=str(OUT / "phone-intake.png"))
+        if "--phone" in sys.argv:
+            browser.close()
+            server.shutdown()
+            print(f"phone screenshots written to {OUT}")
+            return
         village = session("village")
         village.screenshot(path=str(OUT / "worklist.png"))
         village.locator("table a[href^='/cases/']").first.click()

@@ -28,6 +28,7 @@ from webui import (
     locale,
     offline,
     reports,
+    static_files,
     workflow_page,
 )
 from webui.access_log import mask_werkzeug_log
@@ -80,6 +81,7 @@ def create_app(test_config: Config | Mapping | None = None, *,
     errors.register(app)
     mask_werkzeug_log()
     headers.register(app)
+    static_files.register(app)  # compression, and static files under hashed names
     return app
 
 

@@ -238,8 +238,8 @@ def test_a_cadre_with_200_percent_text_on_a_phone_works_a_case_by_keyboard_alone
     page.keyboard.type("电话回访，当事人情绪稳定")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.value") == "note"
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # wait_for_load_state() alone may return before it starts
+        page.keyboard.press("Enter")
     zoomed("the case page after the note")
     assert page.locator("li.event[data-action=note]").inner_text().count("电话回访") == 1
 

@@ -24,7 +24,8 @@ def test_the_intake_form_has_the_contract_fields_and_is_keyboard_first(as_user):
     phone = re.search(r"<input[^>]*\bid=\"petitioner_phone\"[^>]*>", page).group(0)
     assert "autofocus" in phone and 'accesskey="p"' in phone
     assert page.index('name="petitioner_phone"') < page.index('name="village_code"')
-    assert "Ctrl+Enter" in page and 'src="/static/cases/intake.js"' in page
+    assert "Ctrl+Enter" in page  # the script, under its content-hashed name:
+    assert re.search(r'src="/static/cases/intake\.[0-9a-f]{12}\.js"', page)
     assert 'data-url="/api/v1/callers/PHONE/cases"' in page
     assert 'data-villages-url="/api/v1/areas/villages"' in page
     assert "<script>" not in page and "onclick" not in page
