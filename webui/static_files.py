@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Callable
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_compress import Compress
 from werkzeug.security import safe_join
 
@@ -55,10 +55,22 @@ def hashed_name(filename: str, digest: str) -> str:
     return f"{stem}.{digest}.{suffix}"
 
 
+def _no_compression_across_sites() -> None:
+    """A request another site made the browser send is answered uncompressed.
+
+    BREACH guesses a secret on a page (a summary, a token) from the compressed size of many
+    answers to requests the attacker chose, sent by the victim's logged-in browser: such
+    requests come from the attacker's site, and the browser says so (Sec-Fetch-Site).  Her own
+    navigation, and the typed address or bookmark ("none"), stay compressed."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        request.environ["HTTP_ACCEPT_ENCODING"] = "identity"
+
+
 def register(app: Flask) -> None:
     # Pages, JSON and CSS/JS/SVG are compressed when the browser accepts it (brotli, zstd or
     # gzip); images and spreadsheets are compressed already and are left alone.
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.before_request(_no_compression_across_sites)
     compress.init_app(app)
     fingerprints = Fingerprints()
     folders = {"static": app.static_folder,

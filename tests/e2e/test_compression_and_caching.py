@@ -53,6 +53,18 @@ def test_a_page_is_answered_in_gzip_or_brotli_as_asked_and_plain_otherwise(
     assert b"<html" in brotli.decompress(squeezed.get_data())
 
 
+def test_a_page_another_site_made_the_browser_ask_for_is_not_compressed(cadre, cw, people):
+    # BREACH: an attacker's page makes the logged-in browser fetch pages with words of its
+    # choosing (a search) and reads the secret off the compressed sizes.
+    receive(cw, people["operator"], petition())
+    asked = {"Accept-Encoding": "gzip, br"}
+    across = cadre.get("/cases?q=ab", headers={**asked, "Sec-Fetch-Site": "cross-site"})
+    assert across.status_code == 200 and "Content-Encoding" not in across.headers
+    for own in ("same-origin", "none"):  # her own clicks, a bookmark or a typed address
+        answer = cadre.get("/cases?q=ab", headers={**asked, "Sec-Fetch-Site": own})
+        assert answer.headers["Content-Encoding"] in ("gzip", "br")
+
+
 def test_json_and_static_text_are_compressed_too(cadre, cw, people):
     receive(cw, people["operator"], petition())  # a list long enough to be worth it
     answer = cadre.get("/api/v1/cases", headers={"Accept-Encoding": "gzip"})
