@@ -135,6 +135,13 @@ def expected_errors(live_server, *statuses: str) -> None:
     live_server.console_errors[:] = [e for e in live_server.console_errors if e not in seen]
 
 
+def lost_on_the_way(live_server) -> None:
+    """The browser logs each post that got no answer; on a weak signal that is the point."""
+    seen = [line for line in live_server.console_errors if "net::ERR_" in line]
+    assert seen, live_server.console_errors
+    live_server.console_errors[:] = [e for e in live_server.console_errors if e not in seen]
+
+
 def test_a_note_whose_answer_was_lost_is_not_sent_twice(app, chromium, live_server, people, cw):
     case = receive(cw, people["operator"], petition())
     page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
@@ -215,3 +222,103 @@ def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people,
     page.click("form[action='/logout'] button")
     page.wait_for_url("**/login")
     assert notes(cw, "还没发出去的备注") == 1 and len(asked) == 1
+
+
+def weak_signal(page, number: str) -> list:
+    """The browser still says online, but every action posted (the form's and the queue's)
+    is lost on the way; returns the routes to release."""
+    lost: list = []
+
+    def lose(route):
+        if route.request.method == "POST":
+            lost.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    patterns = [f"**/cases/{number}", f"**/api/v1/cases/{number}/actions"]
+    for pattern in patterns:
+        page.route(pattern, lose)
+    return [patterns, lost]
+
+
+def test_a_note_sent_on_a_weak_signal_is_queued_and_arrives_once(chromium, live_server, people,
+                                                                 cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    patterns, lost = weak_signal(page, case.number)
+    page.fill("#action-note textarea[name=note]", "信号很弱时写下的备注")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("#action-note .offline-queued")
+    page.wait_for_selector("#offline-waiting:not([hidden])")
+    assert "信号很弱时写下的备注" in page.locator("#offline-waiting").inner_text()
+    assert page.url == case_url and lost and notes(cw, "信号很弱时写下的备注") == 0
+    for pattern in patterns:
+        page.unroute(pattern)
+    # The sender tries again on its own (15 s after the failed try), with no page change.
+    page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    assert page.locator("#offline-redo").is_hidden()
+    assert notes(cw, "信号很弱时写下的备注") == 1
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".timeline .event .note", has_text="信号很弱时写下的备注").count() == 1
+    lost_on_the_way(live_server)
+
+
+def test_an_answer_on_a_good_signal_shows_as_a_plain_post_would(chromium, live_server, people,
+                                                                cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    page.fill("#action-note textarea[name=note]", "网络正常时的备注")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector(".alert-success")  # the "Done" of the page the redirect led to
+    assert page.url == case_url and notes(cw, "网络正常时的备注") == 1
+    actions.perform(cw, people["operator"], case.number,
+                    {"action": "note", "version": case.version + 1, "note": "热线的备注"})
+    page.fill("#action-note textarea[name=note]", "案件已变时的备注")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("text=您查看期间案件已被他人更改")  # the server's 409 page
+    assert page.locator("#action-note textarea[name=note]").input_value() == "案件已变时的备注"
+    assert page.locator("#offline-waiting").is_hidden()
+    assert notes(cw, "案件已变时的备注") == 0
+    expected_errors(live_server, "409")
+
+
+def test_the_full_number_offline_says_it_needs_a_signal(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    button = page.locator("form.reveal-phone button")
+    assert button.is_enabled() and page.locator(".reveal-needs-signal").is_hidden()
+    page.context.set_offline(True)
+    page.goto(case_url)
+    page.wait_for_selector(".reveal-needs-signal:not([hidden])")
+    assert "显示完整号码需要网络" in page.locator(".reveal-needs-signal").inner_text()
+    assert button.is_disabled() and page.url == case_url
+    assert page.locator("#full-phone").count() == 0
+    page.context.set_offline(False)
+    page.wait_for_selector(".reveal-needs-signal", state="hidden")
+    assert button.is_enabled()
+
+
+def test_a_post_that_arrived_but_hung_is_not_done_twice(chromium, live_server, people, cw):
+    """The server did the note, but its answer never came back within the phone's wait: the
+    note is queued, and the queue's try finds it already in the case (a 409, then her event)."""
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    held = []
+
+    def arrive_then_hang(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        held.append(route.fetch())  # the server answers; the phone never hears it
+
+    page.route(f"**/cases/{case.number}", arrive_then_hang)
+    page.fill("#action-note textarea[name=note]", "回答一直没有回来")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("#offline-waiting:not([hidden])", timeout=60_000)
+    assert held and notes(cw, "回答一直没有回来") == 1
+    page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    assert page.locator("#offline-redo").is_hidden()
+    assert notes(cw, "回答一直没有回来") == 1
+    expected_errors(live_server, "409")  # a post the phone gave up on logs nothing

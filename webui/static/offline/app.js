@@ -9,6 +9,9 @@
      action by this user after the version it was taken on, the earlier try reached the server
      and only its answer was lost, so it counts as sent; otherwise the item goes on the
      "to redo" list, which stays until the user removes it.
+   - On a weak signal (the browser says online) the case page's actions are posted through
+     fetch; one that gets no answer within 15 s goes in the same queue.
+   - With no signal the "show full number" button is disabled with a sentence saying why.
    - Anywhere else (an unticked login, the login page after a logout or a session's end) it
      wipes what the browser kept: both caches, the queue and the service worker. */
 (function () {
@@ -97,6 +100,11 @@
   function render() {
     var banner = document.getElementById('offline-banner');
     banner.hidden = navigator.onLine;
+    // The full number is never kept on the phone: with no signal its button cannot work.
+    document.querySelectorAll('form.reveal-phone').forEach(function (form) {
+      form.querySelector('button').disabled = !navigator.onLine;
+      form.parentNode.querySelector('.reveal-needs-signal').hidden = navigator.onLine;
+    });
     return Promise.all([all('queue'), all('redo')]).then(function (lists) {
       var waiting = document.getElementById('offline-waiting-list');
       waiting.replaceChildren.apply(waiting, lists[0].map(function (item) {
@@ -147,11 +155,53 @@
     });
   }
 
+  // -- taking an action on a weak signal -------------------------------------------------------
+  // The browser counts a weak signal as online, and a plain post that fails or hangs would
+  // lose what she typed: the action goes through fetch, and if no answer comes (a network
+  // error, or nothing within WAIT ms) it is queued as if taken offline.  The post may still
+  // have arrived: the sender then finds her own event after a 409, so nothing is done twice.
+  // Any answer the server gives is shown as a plain post would show it.
+  var WAIT = 15000;
+
+  function postAction(form, submitter) {
+    var fields = new FormData(form);
+    if (submitter && submitter.name) fields.append(submitter.name, submitter.value);
+    var target = new URL(form.getAttribute('action'), location.href);
+    var stop = new AbortController();
+    var timer = setTimeout(function () { stop.abort(); }, WAIT);
+    if (submitter) submitter.disabled = true;
+    // A redirect is not followed: the page it leads to (the case, with "Done") is opened
+    // normally, so its message is read there and not by this fetch.
+    return fetch(target.href, {
+      method: 'POST', body: new URLSearchParams(fields), credentials: 'same-origin',
+      redirect: 'manual', signal: stop.signal,
+    }).then(function (answer) {
+      if (answer.type === 'opaqueredirect') {
+        clearTimeout(timer);
+        location.assign(target.href);
+        return undefined;
+      }
+      return answer.text().then(function (page) {
+        clearTimeout(timer);
+        document.open();
+        document.write(page);
+        document.close();
+      });
+    }).catch(function () {
+      clearTimeout(timer);
+      if (submitter) submitter.disabled = false;
+      // An answer whose page was cut off mid-way still left the action done or refused: the
+      // sender settles which (a 409 finds it done; a refusal goes to redo).
+      return queueAction(form, submitter).then(later);
+    });
+  }
+
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    if (navigator.onLine || !form.classList.contains('case-action')) return;
+    if (!form.classList.contains('case-action') || event.defaultPrevented) return;
     event.preventDefault();
-    queueAction(form, event.submitter);
+    if (navigator.onLine) postAction(form, event.submitter);
+    else queueAction(form, event.submitter);
   });
 
   // -- sending the queue when the signal returns ----------------------------------------------
