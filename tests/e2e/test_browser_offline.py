@@ -31,6 +31,13 @@ KEPT = """async () => {
   return out;
 }"""
 
+KEPT_PAGE_TEXT = """async () => {
+  const cache = await caches.open('casework-pages');
+  const texts = await Promise.all((await cache.keys()).map(
+    async (request) => (await cache.match(request)).text()));
+  return texts.join('\\n');
+}"""
+
 
 def log_in(page, server, username: str, *, own_phone: bool) -> None:
     page.goto(f"{server.url}/login")
@@ -298,6 +305,20 @@ def test_the_full_number_offline_says_it_needs_a_signal(chromium, live_server, p
     page.context.set_offline(False)
     page.wait_for_selector(".reveal-needs-signal", state="hidden")
     assert button.is_enabled()
+    # A weak signal: the browser says online, but the post is lost on the way.
+    patterns, lost = weak_signal(page, f"{case.number}/phone")
+    button.click()
+    page.wait_for_selector(".reveal-needs-signal:not([hidden])")
+    assert lost and page.url == case_url and page.locator("#full-phone").count() == 0
+    for pattern in patterns:
+        page.unroute(pattern)
+    button.click()  # the signal is back: the server's answer shows the number
+    page.wait_for_selector("#full-phone")
+    full = page.locator("#full-phone").inner_text()
+    assert full and page.url == case_url
+    kept_text = page.evaluate(KEPT_PAGE_TEXT)
+    assert case.number in kept_text and full not in kept_text  # the phone never keeps it
+    lost_on_the_way(live_server)
 
 
 def test_a_post_that_arrived_but_hung_is_not_done_twice(chromium, live_server, people, cw):

@@ -9,9 +9,10 @@
      action by this user after the version it was taken on, the earlier try reached the server
      and only its answer was lost, so it counts as sent; otherwise the item goes on the
      "to redo" list, which stays until the user removes it.
-   - On a weak signal (the browser says online) the case page's actions are posted through
-     fetch; one that gets no answer within 15 s goes in the same queue.
-   - With no signal the "show full number" button is disabled with a sentence saying why.
+   - On a weak signal (the browser says online) the case page's actions and its "show full
+     number" are posted through fetch; an action that gets no answer within 15 s goes in the
+     same queue, and the full number says it needs a signal, as it does with no signal at all
+     (its button is then disabled).
    - Anywhere else (an unticked login, the login page after a logout or a session's end) it
      wipes what the browser kept: both caches, the queue and the service worker. */
 (function () {
@@ -155,32 +156,34 @@
     });
   }
 
-  // -- taking an action on a weak signal -------------------------------------------------------
-  // The browser counts a weak signal as online, and a plain post that fails or hangs would
-  // lose what she typed: the action goes through fetch, and if no answer comes (a network
-  // error, or nothing within WAIT ms) it is queued as if taken offline.  The post may still
-  // have arrived: the sender then finds her own event after a 409, so nothing is done twice.
-  // Any answer the server gives is shown as a plain post would show it.
+  // -- a weak signal -----------------------------------------------------------------------
+  // The browser counts a weak signal as online, and a plain post that fails or hangs ends on
+  // the browser's error page, losing what she typed.  The case page's forms go through fetch
+  // instead; any answer the server gives is shown as a plain post would show it, and when none
+  // comes (a network error, or nothing within WAIT ms) ``lost`` says what happens instead.
   var WAIT = 15000;
 
-  function postAction(form, submitter) {
+  function post(form, submitter, lost) {
     var fields = new FormData(form);
     if (submitter && submitter.name) fields.append(submitter.name, submitter.value);
     var target = new URL(form.getAttribute('action'), location.href);
+    var casePage = target.pathname.split('/').slice(0, 3).join('/');
     var stop = new AbortController();
     var timer = setTimeout(function () { stop.abort(); }, WAIT);
     if (submitter) submitter.disabled = true;
-    // A redirect is not followed: the page it leads to (the case, with "Done") is opened
-    // normally, so its message is read there and not by this fetch.
+    // A redirect is not followed: the page it leads to (the case with its "Done", or the login
+    // page) is opened normally, so its message is read there and not by this fetch.
     return fetch(target.href, {
       method: 'POST', body: new URLSearchParams(fields), credentials: 'same-origin',
       redirect: 'manual', signal: stop.signal,
     }).then(function (answer) {
       if (answer.type === 'opaqueredirect') {
         clearTimeout(timer);
-        location.assign(target.href);
+        location.assign(casePage);
         return undefined;
       }
+      // The answer's page replaces this one; a fetch's answer is never put in any cache, so a
+      // full number shown this way is not kept either.
       return answer.text().then(function (page) {
         clearTimeout(timer);
         document.open();
@@ -190,18 +193,31 @@
     }).catch(function () {
       clearTimeout(timer);
       if (submitter) submitter.disabled = false;
-      // An answer whose page was cut off mid-way still left the action done or refused: the
-      // sender settles which (a 409 finds it done; a refusal goes to redo).
-      return queueAction(form, submitter).then(later);
+      return lost();
     });
+  }
+
+  function needsSignal(form) {
+    form.parentNode.querySelector('.reveal-needs-signal').hidden = false;
   }
 
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    if (!form.classList.contains('case-action') || event.defaultPrevented) return;
-    event.preventDefault();
-    if (navigator.onLine) postAction(form, event.submitter);
-    else queueAction(form, event.submitter);
+    var submitter = event.submitter;
+    if (form.classList.contains('case-action')) {
+      event.preventDefault();
+      if (!navigator.onLine) {
+        queueAction(form, submitter);
+        return;
+      }
+      // An action whose answer was cut off mid-way was still done or refused: the sender
+      // settles which (after a 409 it finds her event; a refusal goes to redo).
+      post(form, submitter, function () { return queueAction(form, submitter).then(later); });
+    } else if (form.classList.contains('reveal-phone')) {
+      event.preventDefault();
+      if (navigator.onLine) post(form, submitter, function () { needsSignal(form); });
+      else needsSignal(form);
+    }
   });
 
   // -- sending the queue when the signal returns ----------------------------------------------
