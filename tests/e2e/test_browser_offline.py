@@ -206,6 +206,16 @@ def test_a_login_without_the_tick_keeps_nothing(chromium, live_server, people, c
     page.wait_for_load_state("networkidle")
     assert kept(page) == {"caches": [], "pages": [], "databases": [], "workers": 0}
     assert page.locator("#offline-banner").is_hidden()
+    # A shared phone's action stays a plain post: nothing is kept to send later.
+    page.goto(f"{live_server.url}/cases/{case.number}")
+    posts = []
+    page.route(f"**/cases/{case.number}",
+               lambda route: (posts.append(route.request.resource_type), route.continue_()))
+    page.fill("#action-note textarea[name=note]", "共用手机上的备注")
+    with page.expect_navigation():
+        page.click("#action-note button[name=action]")
+    assert posts[0] == "document" and notes(cw, "共用手机上的备注") == 1
+    assert kept(page)["databases"] == []
 
 
 def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people, cw):
