@@ -31,6 +31,13 @@ KEPT = """async () => {
   return out;
 }"""
 
+KEPT_PAGE_TEXT = """async () => {
+  const cache = await caches.open('casework-pages');
+  const texts = await Promise.all((await cache.keys()).map(
+    async (request) => (await cache.match(request)).text()));
+  return texts.join('\\n');
+}"""
+
 
 def log_in(page, server, username: str, *, own_phone: bool) -> None:
     page.goto(f"{server.url}/login")
@@ -135,6 +142,13 @@ def expected_errors(live_server, *statuses: str) -> None:
     live_server.console_errors[:] = [e for e in live_server.console_errors if e not in seen]
 
 
+def lost_on_the_way(live_server) -> None:
+    """The browser logs each post that got no answer; on a weak signal that is the point."""
+    seen = [line for line in live_server.console_errors if "net::ERR_" in line]
+    assert seen, live_server.console_errors
+    live_server.console_errors[:] = [e for e in live_server.console_errors if e not in seen]
+
+
 def test_a_note_whose_answer_was_lost_is_not_sent_twice(app, chromium, live_server, people, cw):
     case = receive(cw, people["operator"], petition())
     page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
@@ -192,6 +206,16 @@ def test_a_login_without_the_tick_keeps_nothing(chromium, live_server, people, c
     page.wait_for_load_state("networkidle")
     assert kept(page) == {"caches": [], "pages": [], "databases": [], "workers": 0}
     assert page.locator("#offline-banner").is_hidden()
+    # A shared phone's action stays a plain post: nothing is kept to send later.
+    page.goto(f"{live_server.url}/cases/{case.number}")
+    posts = []
+    page.route(f"**/cases/{case.number}",
+               lambda route: (posts.append(route.request.resource_type), route.continue_()))
+    page.fill("#action-note textarea[name=note]", "共用手机上的备注")
+    with page.expect_navigation():
+        page.click("#action-note button[name=action]")
+    assert posts[0] == "document" and notes(cw, "共用手机上的备注") == 1
+    assert kept(page)["databases"] == []
 
 
 def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people, cw):
@@ -215,3 +239,158 @@ def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people,
     page.click("form[action='/logout'] button")
     page.wait_for_url("**/login")
     assert notes(cw, "还没发出去的备注") == 1 and len(asked) == 1
+
+
+def weak_signal(page, number: str) -> list:
+    """The browser still says online, but every action posted (the form's and the queue's)
+    is lost on the way; returns the routes to release."""
+    lost: list = []
+
+    def lose(route):
+        if route.request.method == "POST":
+            lost.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    patterns = [f"**/cases/{number}", f"**/api/v1/cases/{number}/actions"]
+    for pattern in patterns:
+        page.route(pattern, lose)
+    return [patterns, lost]
+
+
+def test_a_note_sent_on_a_weak_signal_is_queued_and_arrives_once(chromium, live_server, people,
+                                                                 cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    patterns, lost = weak_signal(page, case.number)
+    page.fill("#action-note textarea[name=note]", "信号很弱时写下的备注")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("#action-note .offline-queued")
+    page.wait_for_selector("#offline-waiting:not([hidden])")
+    assert "信号很弱时写下的备注" in page.locator("#offline-waiting").inner_text()
+    assert page.url == case_url and lost and notes(cw, "信号很弱时写下的备注") == 0
+    for pattern in patterns:
+        page.unroute(pattern)
+    # The sender tries again on its own (15 s after the failed try), with no page change.
+    page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    assert page.locator("#offline-redo").is_hidden()
+    assert notes(cw, "信号很弱时写下的备注") == 1
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".timeline .event .note", has_text="信号很弱时写下的备注").count() == 1
+    lost_on_the_way(live_server)
+
+
+def test_an_answer_on_a_good_signal_shows_as_a_plain_post_would(chromium, live_server, people,
+                                                                cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    page.fill("#action-note textarea[name=note]", "网络正常时的备注")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector(".alert-success")  # the "Done" of the page the redirect led to
+    assert page.url == case_url and notes(cw, "网络正常时的备注") == 1
+    actions.perform(cw, people["operator"], case.number,
+                    {"action": "note", "version": case.version + 1, "note": "热线的备注"})
+    page.fill("#action-note textarea[name=note]", "案件已变时的备注")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("text=您查看期间案件已被他人更改")  # the server's 409 page
+    assert page.locator("#action-note textarea[name=note]").input_value() == "案件已变时的备注"
+    assert page.locator("#offline-waiting").is_hidden()
+    assert notes(cw, "案件已变时的备注") == 0
+    expected_errors(live_server, "409")
+
+
+def test_the_full_number_offline_says_it_needs_a_signal(chromium, live_server, people, cw):
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    button = page.locator("form.reveal-phone button")
+    assert button.is_enabled() and page.locator(".reveal-needs-signal").is_hidden()
+    page.context.set_offline(True)
+    page.goto(case_url)
+    page.wait_for_selector(".reveal-needs-signal:not([hidden])")
+    assert "显示完整号码需要网络" in page.locator(".reveal-needs-signal").inner_text()
+    assert button.is_disabled() and page.url == case_url
+    assert page.locator("#full-phone").count() == 0
+    page.context.set_offline(False)
+    page.wait_for_selector(".reveal-needs-signal", state="hidden")
+    assert button.is_enabled()
+    # A weak signal: the browser says online, but the post is lost on the way.
+    patterns, lost = weak_signal(page, f"{case.number}/phone")
+    button.click()
+    page.wait_for_selector(".reveal-needs-signal:not([hidden])")
+    assert lost and page.url == case_url and page.locator("#full-phone").count() == 0
+    for pattern in patterns:
+        page.unroute(pattern)
+    button.click()  # the signal is back: the server's answer shows the number
+    page.wait_for_selector("#full-phone")
+    full = page.locator("#full-phone").inner_text()
+    assert full and page.url == case_url
+    kept_text = page.evaluate(KEPT_PAGE_TEXT)
+    assert case.number in kept_text and full not in kept_text  # the phone never keeps it
+    lost_on_the_way(live_server)
+
+
+def test_a_post_that_arrived_but_hung_is_not_done_twice(chromium, live_server, people, cw):
+    """The server did the note, but its answer never came back within the phone's wait: the
+    note is queued, and the queue's try finds it already in the case (a 409, then her event)."""
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    held = []
+
+    def arrive_then_hang(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        held.append(route.fetch())  # the server answers; the phone never hears it
+
+    page.route(f"**/cases/{case.number}", arrive_then_hang)
+    page.fill("#action-note textarea[name=note]", "回答一直没有回来")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("#offline-waiting:not([hidden])", timeout=60_000)
+    assert held and notes(cw, "回答一直没有回来") == 1
+    page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    assert page.locator("#offline-redo").is_hidden()
+    assert notes(cw, "回答一直没有回来") == 1
+    expected_errors(live_server, "409")  # a post the phone gave up on logs nothing
+
+
+def test_a_gateways_error_queues_the_note_and_later_ones_wait_behind_it(chromium, live_server,
+                                                                          people, cw):
+    """A proxy's 502 is no answer from Casework: the note is queued, not lost behind an error
+    page; a second note taken meanwhile goes behind it, and both arrive once, in order."""
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    patterns = [f"**/cases/{case.number}", f"**/api/v1/cases/{case.number}/actions"]
+
+    def bad_gateway(route):
+        if route.request.method == "POST":
+            route.fulfill(status=502, body="<html><body>502 Bad Gateway</body></html>",
+                          content_type="text/html")
+        else:
+            route.continue_()
+
+    for pattern in patterns:
+        page.route(pattern, bad_gateway)
+    page.fill("#action-note textarea[name=note]", "网关出错时的第一条")
+    page.click("#action-note button[name=action]")
+    page.wait_for_selector("#offline-waiting:not([hidden])")
+    assert page.url == case_url and "Bad Gateway" not in page.content()
+    page.fill("#action-note textarea[name=note]", "排在后面的第二条")
+    page.click("#action-note button[name=action]")
+    for _ in range(150):  # the page's CSP allows no evaluated script: poll from here
+        if page.locator("#offline-waiting-list li").count() == 2:
+            break
+        page.wait_for_timeout(100)
+    assert page.locator("#offline-waiting-list li").count() == 2
+    assert notes(cw, "网关出错时的第一条") == notes(cw, "排在后面的第二条") == 0
+    for pattern in patterns:
+        page.unroute(pattern)
+    page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    assert page.locator("#offline-redo").is_hidden()
+    with reading(cw.engine) as session:
+        sent = [event_json(e, cw.keyring)["note"] for e in session.execute(
+            select(Event).where(Event.case_id == case.id, Event.action == "note")
+            .order_by(Event.seq)).scalars()]
+    assert sent == ["网关出错时的第一条", "排在后面的第二条"]
+    expected_errors(live_server, "502")

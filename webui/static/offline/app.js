@@ -9,6 +9,10 @@
      action by this user after the version it was taken on, the earlier try reached the server
      and only its answer was lost, so it counts as sent; otherwise the item goes on the
      "to redo" list, which stays until the user removes it.
+   - On a weak signal (the browser says online) the case page's actions and its "show full
+     number" are posted through fetch; an action that gets no answer within 15 s goes in the
+     same queue, and the full number says it needs a signal, as it does with no signal at all
+     (its button is then disabled).
    - Anywhere else (an unticked login, the login page after a logout or a session's end) it
      wipes what the browser kept: both caches, the queue and the service worker. */
 (function () {
@@ -97,6 +101,11 @@
   function render() {
     var banner = document.getElementById('offline-banner');
     banner.hidden = navigator.onLine;
+    // The full number is never kept on the phone: with no signal its button cannot work.
+    document.querySelectorAll('form.reveal-phone').forEach(function (form) {
+      form.querySelector('button').disabled = !navigator.onLine;
+      form.parentNode.querySelector('.reveal-needs-signal').hidden = navigator.onLine;
+    });
     return Promise.all([all('queue'), all('redo')]).then(function (lists) {
       var waiting = document.getElementById('offline-waiting-list');
       waiting.replaceChildren.apply(waiting, lists[0].map(function (item) {
@@ -147,11 +156,79 @@
     });
   }
 
+  // -- a weak signal -----------------------------------------------------------------------
+  // The browser counts a weak signal as online, and a plain post that fails or hangs ends on
+  // the browser's error page, losing what she typed.  The case page's forms go through fetch
+  // instead; any answer the server gives is shown as a plain post would show it, and when none
+  // comes (a network error, or nothing within WAIT ms) ``lost`` says what happens instead.
+  var WAIT = 15000;
+
+  function post(form, submitter, lost) {
+    var fields = new FormData(form);
+    if (submitter && submitter.name) fields.append(submitter.name, submitter.value);
+    var target = new URL(form.getAttribute('action'), location.href);
+    var casePage = target.pathname.split('/').slice(0, 3).join('/');
+    var stop = new AbortController();
+    var timer = setTimeout(function () { stop.abort(); }, WAIT);
+    if (submitter) submitter.disabled = true;
+    // A redirect is not followed: the page it leads to (the case with its "Done", or the login
+    // page) is opened normally, so its message is read there and not by this fetch.
+    return fetch(target.href, {
+      method: 'POST', body: new URLSearchParams(fields), credentials: 'same-origin',
+      redirect: 'manual', signal: stop.signal,
+    }).then(function (answer) {
+      // A proxy's "bad gateway" or "timed out" page is no answer from Casework: what she typed
+      // would be lost behind it, so it is treated as a signal that failed (the sender settles
+      // whether the action was done after all).
+      if (answer.status === 502 || answer.status === 503 || answer.status === 504) {
+        throw new Error('no answer from Casework');
+      }
+      if (answer.type === 'opaqueredirect') {
+        clearTimeout(timer);
+        location.assign(casePage);
+        return undefined;
+      }
+      // The answer's page replaces this one; a fetch's answer is never put in any cache, so a
+      // full number shown this way is not kept either.
+      return answer.text().then(function (page) {
+        clearTimeout(timer);
+        document.open();
+        document.write(page);
+        document.close();
+      });
+    }).catch(function () {
+      clearTimeout(timer);
+      if (submitter) submitter.disabled = false;
+      return lost();
+    });
+  }
+
+  function needsSignal(form) {
+    form.parentNode.querySelector('.reveal-needs-signal').hidden = false;
+  }
+
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    if (navigator.onLine || !form.classList.contains('case-action')) return;
-    event.preventDefault();
-    queueAction(form, event.submitter);
+    var submitter = event.submitter;
+    if (form.classList.contains('case-action')) {
+      event.preventDefault();
+      all('queue').then(function (waiting) {
+        // Actions go in the order she took them: with items still waiting, this one goes
+        // behind them, and the sender is started if there is a signal.
+        if (!navigator.onLine || waiting.length) {
+          return queueAction(form, submitter).then(function () { return flush(); });
+        }
+        // An action whose answer was cut off mid-way was still done or refused: the sender
+        // settles which (after a 409 it finds her event; a refusal goes to redo).
+        return post(form, submitter, function () {
+          return queueAction(form, submitter).then(later);
+        });
+      });
+    } else if (form.classList.contains('reveal-phone')) {
+      event.preventDefault();
+      if (navigator.onLine) post(form, submitter, function () { needsSignal(form); });
+      else needsSignal(form);
+    }
   });
 
   // -- sending the queue when the signal returns ----------------------------------------------
@@ -242,6 +319,9 @@
     }).catch(later).then(function () {
       flushing = false;
       return render();
+    }).then(function () { return all('queue'); }).then(function (left) {
+      // An action taken while this run was sending was not in its list: the next run takes it.
+      if (left.length && navigator.onLine && retry === null) later();
     });
   }
 
