@@ -19,20 +19,22 @@ from casework.imports.areas import list_areas
 from casework.people.access import report_area
 from casework.reporting.reports import monthly_report, period_report
 from casework.scheduling.deadlines import SHANGHAI
+from webui.cases.labels import VOCABULARY
 from webui.charts import bar_chart, line_chart
 from webui.context import actor, casework
 
 bp = Blueprint("reports", __name__)
 
-HEADLINE = (("received", _l("Received")), ("concluded", _l("Concluded")),
-            ("handling_rate", _l("Handling rate")), ("on_time_rate", _l("On-time rate")),
-            ("satisfaction_rate", _l("Satisfaction rate")))
-LEVEL_COLUMNS = (("entered", _l("Entered")), ("resolved", _l("Resolved")),
-                 ("referred", _l("Referred")), ("escalated", _l("Escalated")),
-                 ("returned", _l("Returned")), ("open_end", _l("Open at month end")),
-                 ("overdue_end", _l("Overdue at month end")))
-PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5], ("open_end", _l("Open at the period's end")),
-                        ("overdue_end", _l("Overdue at the period's end")))
+# The figures' words are vocabulary.LABELS["figure"], the table the command line, the files and
+# docs/reports.md use too: one word per figure wherever a leader reads it.
+FIGURE = VOCABULARY["figure"]
+HEADLINE = tuple((key, FIGURE[key]) for key in ("received", "concluded", "handling_rate",
+                                                "on_time_rate", "satisfaction_rate"))
+LEVEL_COLUMNS = tuple((key, FIGURE[key]) for key in ("entered", "resolved", "referred",
+                                                     "escalated", "returned", "open_end",
+                                                     "overdue_end"))
+PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5], ("open_end", FIGURE["period_open_end"]),
+                        ("overdue_end", FIGURE["period_overdue_end"]))
 # The summaries federations write: quarters, half-years, the year (first and last month).
 SPANS = ((_l("Q1"), 1, 3), (_l("Q2"), 4, 6), (_l("Q3"), 7, 9), (_l("Q4"), 10, 12),
          (_l("First half"), 1, 6), (_l("Second half"), 7, 12), (_l("Whole year"), 1, 12))
@@ -166,10 +168,10 @@ def _charts(report: dict, points: list[dict], months_title: str) -> dict:
         subs = list(report["by_area"].values())
         charts["areas"] = bar_chart(
             "chart-areas", _("Received and concluded by area"), [s["name"] for s in subs],
-            [(_("Received"), [s["received"] for s in subs]),
-             (_("Concluded"), [s["concluded"] for s in subs])], _("Cases"))
+            [(str(FIGURE["received"]), [s["received"] for s in subs]),
+             (str(FIGURE["concluded"]), [s["concluded"] for s in subs])], _("Cases"))
     charts["trend"] = line_chart(
         "chart-trend", months_title, [point["month"] for point in points],
-        [(_("Received"), [p["received"] for p in points]),
-         (_("Concluded"), [p["concluded"] for p in points])], _("Cases"), _("Month"))
+        [(str(FIGURE["received"]), [p["received"] for p in points]),
+         (str(FIGURE["concluded"]), [p["concluded"] for p in points])], _("Cases"), _("Month"))
     return charts

@@ -74,7 +74,8 @@ def _summary_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None
     for offset, key in enumerate(HEADLINE):
         _put(sheet, 4 + offset, [label(key, locale), report[key]])
     top = 4 + len(HEADLINE) + 1
-    _put(sheet, top, [label("level", locale), *(label(f, locale) for f in LEVEL_FIELDS)],
+    _put(sheet, top, [label("level", locale),
+                      *(label(f, locale, period=is_period(report)) for f in LEVEL_FIELDS)],
          bold=True)
     rows = level_rows(report["levels"], workflow, locale)
     for offset, row in enumerate(rows, start=1):
@@ -89,7 +90,8 @@ def _area_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None:
     levels = workflow.handling_levels()
     _put(sheet, 2, [label("area_name", locale), label("area_code", locale),
                     *(label(k, locale) for k in HEADLINE[:3]),
-                    *(label(f, locale) for _ in levels for f in LEVEL_FIELDS)], bold=True)
+                    *(label(f, locale, period=is_period(report)) for _ in levels
+                      for f in LEVEL_FIELDS)], bold=True)
     for index, level in enumerate(levels):
         # Each level's name once, above its own columns.
         first = 6 + index * len(LEVEL_FIELDS)
