@@ -19,22 +19,34 @@ from casework.imports.areas import list_areas
 from casework.people.access import report_area
 from casework.reporting.reports import monthly_report, period_report
 from casework.scheduling.deadlines import SHANGHAI
-from webui.cases.labels import VOCABULARY
 from webui.charts import bar_chart, line_chart
 from webui.context import actor, casework
 
 bp = Blueprint("reports", __name__)
 
-# The figures' words are vocabulary.LABELS["figure"], the table the command line, the files and
-# docs/reports.md use too: one word per figure wherever a leader reads it.
-FIGURE = VOCABULARY["figure"]
-HEADLINE = tuple((key, FIGURE[key]) for key in ("received", "concluded", "handling_rate",
-                                                "on_time_rate", "satisfaction_rate"))
-LEVEL_COLUMNS = tuple((key, FIGURE[key]) for key in ("entered", "resolved", "referred",
-                                                     "escalated", "returned", "open_end",
-                                                     "overdue_end"))
-PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5], ("open_end", FIGURE["period_open_end"]),
-                        ("overdue_end", FIGURE["period_overdue_end"]))
+class FigureWord:
+    """A figure's word (vocabulary.LABELS["figure"], the table the command line, the files and
+    docs/reports.md use too) read in the page's language when shown: one word per figure
+    wherever a leader reads it."""
+
+    def __init__(self, key: str, *, period: bool = False) -> None:
+        self.key, self.period = key, period
+
+    def __str__(self) -> str:
+        return vocabulary.figure_word(self.key, str(get_locale() or "zh_CN"),
+                                      period=self.period)
+
+    __html__ = __str__
+
+
+HEADLINE = tuple((key, FigureWord(key)) for key in ("received", "concluded", "handling_rate",
+                                                    "on_time_rate", "satisfaction_rate"))
+LEVEL_COLUMNS = tuple((key, FigureWord(key)) for key in ("entered", "resolved", "referred",
+                                                         "escalated", "returned", "open_end",
+                                                         "overdue_end"))
+PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5],
+                        *((key, FigureWord(key, period=True)) for key in ("open_end",
+                                                                          "overdue_end")))
 # The summaries federations write: quarters, half-years, the year (first and last month).
 SPANS = ((_l("Q1"), 1, 3), (_l("Q2"), 4, 6), (_l("Q3"), 7, 9), (_l("Q4"), 10, 12),
          (_l("First half"), 1, 6), (_l("Second half"), 7, 12), (_l("Whole year"), 1, 12))
@@ -168,10 +180,10 @@ def _charts(report: dict, points: list[dict], months_title: str) -> dict:
         subs = list(report["by_area"].values())
         charts["areas"] = bar_chart(
             "chart-areas", _("Received and concluded by area"), [s["name"] for s in subs],
-            [(str(FIGURE["received"]), [s["received"] for s in subs]),
-             (str(FIGURE["concluded"]), [s["concluded"] for s in subs])], _("Cases"))
+            [(str(FigureWord("received")), [s["received"] for s in subs]),
+             (str(FigureWord("concluded")), [s["concluded"] for s in subs])], _("Cases"))
     charts["trend"] = line_chart(
         "chart-trend", months_title, [point["month"] for point in points],
-        [(str(FIGURE["received"]), [p["received"] for p in points]),
-         (str(FIGURE["concluded"]), [p["concluded"] for p in points])], _("Cases"), _("Month"))
+        [(str(FigureWord("received")), [p["received"] for p in points]),
+         (str(FigureWord("concluded")), [p["concluded"] for p in points])], _("Cases"), _("Month"))
     return charts
