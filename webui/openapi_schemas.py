@@ -22,6 +22,15 @@ NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 SECONDS = {"type": "number", "minimum": 0}
 NULL_SECONDS = {**SECONDS, "nullable": True}
 COUNT = {"type": "integer", "minimum": 0}
+# The counts the rates of conclusions are shares of (handling_rate's are received and
+# concluded): on_time_rate = on_time / conclusions, satisfaction_rate = satisfied / closes.
+RATE_PARTS = {
+    "conclusions": {**COUNT, "description": "every case concluded in the month or period, "
+                                            "whenever it came in"},
+    "on_time": {**COUNT, "description": "of conclusions, those within the level's deadline"},
+    "closes": {**COUNT, "description": "cases closed after the follow-up call"},
+    "satisfied": {**COUNT, "description": "of closes, those satisfied or basically satisfied"},
+}
 # /healthz (webui/health.py): lag_seconds is the time since the last scan beyond one interval;
 # "late" (and a 503) once it exceeds max_lag_seconds.
 SCHEDULER_HEALTH = {
@@ -254,6 +263,7 @@ def _bodies(wf: Workflow) -> dict:
         "Report": obj({
             "month": STR, "area": {}, "received": INT, "concluded": INT,
             "handling_rate": RATE, "on_time_rate": RATE, "satisfaction_rate": RATE,
+            **RATE_PARTS,
             "levels": {"type": "object", "additionalProperties": level_figures},
             "by_area": {"type": "object"}, "by_category": {"type": "object"},
             "trend": {"type": "array", "items": {"type": "object"}},
@@ -264,7 +274,7 @@ def _bodies(wf: Workflow) -> dict:
         "PeriodReport": obj({
             "from": STR, "to": STR, "months": INT, "area": {}, "received": INT,
             "concluded": INT, "handling_rate": RATE, "on_time_rate": RATE,
-            "satisfaction_rate": RATE,
+            "satisfaction_rate": RATE, **RATE_PARTS,
             "levels": {"type": "object", "additionalProperties": level_figures},
             "by_area": {"type": "object"}, "by_category": {"type": "object"},
             "by_month": {"type": "array", "items": {"type": "object"}},

@@ -17,6 +17,7 @@ from casework import vocabulary
 from casework.errors import Invalid
 from casework.imports.areas import list_areas
 from casework.people.access import report_area
+from casework.reporting.figures import RATE_COUNTS, share
 from casework.reporting.reports import monthly_report, period_report
 from casework.scheduling.deadlines import SHANGHAI
 from webui.charts import bar_chart, line_chart
@@ -62,6 +63,23 @@ def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
 
 
+def _shares(report: dict) -> dict[str, str]:
+    """Each rate's counts ("3/3"), shown under it."""
+    return {key: share(report, key) for key in RATE_COUNTS}
+
+
+def rates_note() -> str:
+    """What each rate is a share of: the on-time rate counts every conclusion of the period,
+    not only the period's own petitions, so 办结 0 may stand beside 按期办结率 100% (3/3)."""
+    words = {key: str(FigureWord(key)) for key in (
+        "on_time_rate", "on_time", "conclusions", "handling_rate", "concluded", "received",
+        "satisfaction_rate", "satisfied", "closes")}
+    return _("%(on_time_rate)s: %(on_time)s / %(conclusions)s (every case concluded in the "
+             "period, whenever it came in); %(handling_rate)s: %(concluded)s / %(received)s "
+             "(the period's own petitions); %(satisfaction_rate)s: %(satisfied)s / "
+             "%(closes)s.", **words)
+
+
 def current_month() -> str:
     """The month in progress where the federation works (a report month is a Shanghai month)."""
     return datetime.now(SHANGHAI).strftime("%Y-%m")
@@ -84,6 +102,7 @@ def monthly():
     return render_template(
         "reports/monthly.html", report=report, errors={}, month=report["month"], area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
+        shares=_shares(report), rates_note=rates_note(),
         level_rows=_level_rows(report), level_columns=LEVEL_COLUMNS,
         categories=_categories(),
         charts=_charts(report, report["trend"], _("Received and concluded over 12 months")),
@@ -113,6 +132,7 @@ def period():
     return render_template(
         "reports/period.html", report=report, errors={}, start=first, end=last, area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
+        shares=_shares(report), rates_note=rates_note(),
         level_rows=_level_rows(report), level_columns=PERIOD_LEVEL_COLUMNS,
         categories=_categories(), shortcuts=_shortcuts(area, report),
         charts=_charts(report, report["by_month"], _("Received and concluded month by month")),

@@ -9,6 +9,7 @@ import csv
 import io
 import unicodedata
 
+from casework.reporting.figures import RATE_COUNTS, share
 from casework.vocabulary import LABELS as WORDS
 from casework.vocabulary import figure_word
 from casework.workflow import Workflow
@@ -106,6 +107,21 @@ def place_of(report: dict, locale: str) -> tuple[str, str]:
     return (area["code"], area["name"]) if area else ("", label("all", locale))
 
 
+def headline_value(report: dict, key: str) -> str:
+    """A headline figure as read: a count, or a rate with the counts it is a share of
+    ("100.0% (3/3)"), so that 办结 0 beside 按期办结率 100% reads as what it is."""
+    if key in RATE_COUNTS:
+        return f"{percent(report[key])} ({share(report, key)})"
+    return str(report[key])
+
+
+def rate_notes(locale: str) -> list[str]:
+    """What the on-time rate's counts are: every conclusion of the period, whenever received."""
+    return [f"{label('on_time_rate', locale)}: {label('on_time', locale)} / "
+            f"{label('conclusions', locale)}; {label('satisfaction_rate', locale)}: "
+            f"{label('satisfied', locale)} / {label('closes', locale)}"]
+
+
 # -- text table -------------------------------------------------------------------------------
 def _width(text: str) -> int:
     """Columns the text takes in a terminal: Chinese characters take two."""
@@ -141,7 +157,8 @@ def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
     figures_only(report)
     code, name = place_of(report, locale)
     lines = [f"{title(report, locale)}  {span(report)}  {name}{f' ({code})' if code else ''}",
-             "   ".join(f"{label(k, locale)} {_text(report[k])}" for k in HEADLINE), ""]
+             "   ".join(f"{label(k, locale)} {headline_value(report, k)}" for k in HEADLINE),
+             *rate_notes(locale), ""]
     lines += _grid([label("level", locale),
                     *(label(f, locale, period=is_period(report)) for f in LEVEL_FIELDS)],
                    level_rows(report["levels"], workflow, locale))
