@@ -11,6 +11,7 @@ from casework.people.account_log import KINDS as ACCOUNT_EVENT_KINDS
 from casework.reporting.protection import FIGURES as PROTECTION
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
 from casework.workflow import Workflow
+from webui.openapi_actions import action_schemas
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -104,13 +105,11 @@ VOCABULARIES = {"channel": "Channel", "category": "Category", "urgency": "Urgenc
 
 
 def schemas(wf: Workflow) -> dict:
-    return {**enums(wf), **_bodies(wf)}
+    return {**enums(wf), **_bodies(wf), **action_schemas(wf)}
 
 
 def _bodies(wf: Workflow) -> dict:
     levels = [level.id for level in wf.levels]
-    text = {"type": "string", "maxLength": 5000, "pattern": NO_CONTROL, "nullable": True}
-    assign = wf.actions.get("assign")
     case = obj({
         "number": {"type": "string", "example": "450330-2026-000001"},
         "channel": ref("Channel"),
@@ -212,32 +211,6 @@ def _bodies(wf: Workflow) -> dict:
             "risk_answers": {**answers, "nullable": True,
                              "description": "a danger assessment made during the call"},
         }, ["channel", "village_code", "category", "summary"], extra=False),
-        "ActionRequest": obj({
-            "action": {"type": "string", "enum": list(wf.actions)},
-            "version": {**INT, "description": "the version of the case you are looking at"},
-            "note": text, "reason": text,
-            "outcome": optional(wf.choices["outcome"]),
-            "agency": optional(wf.choices["agency"]),
-            "satisfaction": optional(wf.choices["satisfaction"]),
-            "target_level": optional(assign.target_levels if assign else ()),
-            # Forms send numbers as text: "5" is read as 5.
-            "days": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 30, "nullable": True},
-                               {"type": "string", "pattern": "^[0-9]{0,2}$"}]},
-            "answers": {**answers, "description": "assess: every question, true or false"},
-            "measure": {"type": "string", "enum": list(MEASURES),
-                        "description": "measure: the instrument"},
-            "stage": {"type": "string", "enum": sorted({stage for stages in MEASURES.values()
-                                                       for stage in stages}),
-                      "description": "measure: its stage"},
-            "measure_id": {"anyOf": [{"type": "integer", "minimum": 1},
-                                     {"type": "string", "pattern": "^[0-9]{1,9}$"}],
-                           "description": "measure: every stage after the first"},
-            "on": {**day, "description": "measure: the stage's date, not in the future"},
-            "valid_until": {**day, "description": "granted, extended: at most 6 months on"},
-            "authority": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
-            "court": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
-            "place": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
-        }, ["action", "version"], extra=False),
         "Attachment": obj({
             "id": INT, "filename": STR,
             "content_type": {"type": "string", "enum": list(KINDS)},
