@@ -106,6 +106,42 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "left": {"en": "Left", "zh": "已离开"},
         "reported": {"en": "Reported", "zh": "已报告"},
     },
+    # The figures of a report (docs/reports.md), one word each wherever a report is read: the
+    # command line's table, the pages, the Excel heads and the handbook.  A leader who compares
+    # a printed page with an Excel file must find the same word for the same count.  A state at
+    # the end is "月末" in a month's report and "期末" in a period's (figure_word below).
+    "figure": {
+        "received": {"en": "Received", "zh": "登记"},
+        "concluded": {"en": "Concluded", "zh": "办结"},
+        "handling_rate": {"en": "Handling rate", "zh": "处置率"},
+        "on_time_rate": {"en": "On-time rate", "zh": "按期办结率"},
+        "satisfaction_rate": {"en": "Satisfaction rate", "zh": "满意率"},
+        "entered": {"en": "Entered", "zh": "进入"},
+        "resolved": {"en": "Resolved", "zh": "化解"},
+        "referred": {"en": "Referred", "zh": "转介"},
+        "escalated": {"en": "Escalated", "zh": "上报"},
+        "returned": {"en": "Returned", "zh": "退回"},
+        "open_end": {"en": "Open at month end", "zh": "月末在办"},
+        "overdue_end": {"en": "Overdue at month end", "zh": "月末逾期"},
+        "period_open_end": {"en": "Open at the period's end", "zh": "期末在办"},
+        "period_overdue_end": {"en": "Overdue at the period's end", "zh": "期末逾期"},
+        "resolution_rate": {"en": "Resolution rate", "zh": "化解率"},
+        # The counts the two rates of conclusions are shares of: every case concluded in the
+        # month or period, whenever it came in (not only those counted as ``concluded``), and
+        # every case closed after its follow-up.
+        "conclusions": {"en": "Concluded in the period", "zh": "期内办结"},
+        "on_time": {"en": "Of them on time", "zh": "其中按期"},
+        "closes": {"en": "Closed after follow-up", "zh": "回访结案"},
+        "satisfied": {"en": "Of them satisfied", "zh": "其中满意"},
+        "assessed": {"en": "Danger assessments", "zh": "危险性评估"},
+        "high_risk": {"en": "of them high risk", "zh": "其中高危"},
+        "orders_applied": {"en": "Protection orders applied for", "zh": "人身安全保护令申请"},
+        "orders_granted": {"en": "Protection orders granted", "zh": "人身安全保护令签发"},
+        "orders_rejected": {"en": "Protection orders rejected", "zh": "人身安全保护令驳回"},
+        "warning_letters": {"en": "Warning letters", "zh": "告诫书"},
+        "shelter_placements": {"en": "Shelter placements", "zh": "临时庇护安置"},
+        "mandatory_reports": {"en": "Mandatory reports", "zh": "强制报告"},
+    },
 }
 
 
@@ -116,3 +152,11 @@ def label(kind: str, value: str, language: str) -> str:
     if names is None:
         return value.replace("_", " ")
     return names["zh" if language.lower().startswith("zh") else "en"]
+
+
+def figure_word(figure: str, language: str, *, period: bool = False) -> str:
+    """The word of a report figure (LABELS["figure"]); a state at the end of a period's report
+    reads "期末" where a month's reads "月末"."""
+    if period and f"period_{figure}" in LABELS["figure"]:
+        figure = f"period_{figure}"
+    return label("figure", figure, language)

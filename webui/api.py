@@ -164,7 +164,8 @@ def period_report():
 
 
 def _report_format() -> str:
-    fmt = request.args.get("format") or "json"
+    # Absent is JSON; present but empty is refused, as the document's enum says.
+    fmt = request.args.get("format", "json")
     if fmt not in ("json", *REPORT_TYPES):
         raise Invalid({"format": "must be one of: json, csv, xlsx"})
     return fmt

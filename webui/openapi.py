@@ -85,7 +85,8 @@ def path(name: str, description: str, pattern: str | None = None) -> dict:
 def _paths(wf: Workflow) -> dict:
     number = path("number", "The case number COUNTYCODE-YYYY-NNNNNN")
     attachment = {"name": "attachment_id", "in": "path", "required": True,
-                  "schema": {"type": "integer", "minimum": 0}, "description": "its id"}
+                  "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                  "description": "its id"}
     empty_or = lambda values: {"type": "string", "enum": ["", *values]}  # noqa: E731
     filters = [
         query("level", empty_or([level.id for level in wf.levels])),

@@ -11,6 +11,7 @@ from casework.people.account_log import KINDS as ACCOUNT_EVENT_KINDS
 from casework.reporting.protection import FIGURES as PROTECTION
 from casework.vocabulary import AGE_GROUPS, CATEGORIES, CHANNELS, GENDERS, URGENCIES
 from casework.workflow import Workflow
+from webui.openapi_actions import action_schemas
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
@@ -22,6 +23,15 @@ NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 SECONDS = {"type": "number", "minimum": 0}
 NULL_SECONDS = {**SECONDS, "nullable": True}
 COUNT = {"type": "integer", "minimum": 0}
+# The counts the rates of conclusions are shares of (handling_rate's are received and
+# concluded): on_time_rate = on_time / conclusions, satisfaction_rate = satisfied / closes.
+RATE_PARTS = {
+    "conclusions": {**COUNT, "description": "every case concluded in the month or period, "
+                                            "whenever it came in"},
+    "on_time": {**COUNT, "description": "of conclusions, those within the level's deadline"},
+    "closes": {**COUNT, "description": "cases closed after the follow-up call"},
+    "satisfied": {**COUNT, "description": "of closes, those satisfied or basically satisfied"},
+}
 # /healthz (webui/health.py): lag_seconds is the time since the last scan beyond one interval;
 # "late" (and a 503) once it exceeds max_lag_seconds.
 SCHEDULER_HEALTH = {
@@ -95,13 +105,11 @@ VOCABULARIES = {"channel": "Channel", "category": "Category", "urgency": "Urgenc
 
 
 def schemas(wf: Workflow) -> dict:
-    return {**enums(wf), **_bodies(wf)}
+    return {**enums(wf), **_bodies(wf), **action_schemas(wf)}
 
 
 def _bodies(wf: Workflow) -> dict:
     levels = [level.id for level in wf.levels]
-    text = {"type": "string", "maxLength": 5000, "pattern": NO_CONTROL, "nullable": True}
-    assign = wf.actions.get("assign")
     case = obj({
         "number": {"type": "string", "example": "450330-2026-000001"},
         "channel": ref("Channel"),
@@ -203,32 +211,6 @@ def _bodies(wf: Workflow) -> dict:
             "risk_answers": {**answers, "nullable": True,
                              "description": "a danger assessment made during the call"},
         }, ["channel", "village_code", "category", "summary"], extra=False),
-        "ActionRequest": obj({
-            "action": {"type": "string", "enum": list(wf.actions)},
-            "version": {**INT, "description": "the version of the case you are looking at"},
-            "note": text, "reason": text,
-            "outcome": optional(wf.choices["outcome"]),
-            "agency": optional(wf.choices["agency"]),
-            "satisfaction": optional(wf.choices["satisfaction"]),
-            "target_level": optional(assign.target_levels if assign else ()),
-            # Forms send numbers as text: "5" is read as 5.
-            "days": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 30, "nullable": True},
-                               {"type": "string", "pattern": "^[0-9]{0,2}$"}]},
-            "answers": {**answers, "description": "assess: every question, true or false"},
-            "measure": {"type": "string", "enum": list(MEASURES),
-                        "description": "measure: the instrument"},
-            "stage": {"type": "string", "enum": sorted({stage for stages in MEASURES.values()
-                                                       for stage in stages}),
-                      "description": "measure: its stage"},
-            "measure_id": {"anyOf": [{"type": "integer", "minimum": 1},
-                                     {"type": "string", "pattern": "^[0-9]{1,9}$"}],
-                           "description": "measure: every stage after the first"},
-            "on": {**day, "description": "measure: the stage's date, not in the future"},
-            "valid_until": {**day, "description": "granted, extended: at most 6 months on"},
-            "authority": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
-            "court": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
-            "place": {"type": "string", "maxLength": 200, "pattern": NO_CONTROL},
-        }, ["action", "version"], extra=False),
         "Attachment": obj({
             "id": INT, "filename": STR,
             "content_type": {"type": "string", "enum": list(KINDS)},
@@ -254,6 +236,7 @@ def _bodies(wf: Workflow) -> dict:
         "Report": obj({
             "month": STR, "area": {}, "received": INT, "concluded": INT,
             "handling_rate": RATE, "on_time_rate": RATE, "satisfaction_rate": RATE,
+            **RATE_PARTS,
             "levels": {"type": "object", "additionalProperties": level_figures},
             "by_area": {"type": "object"}, "by_category": {"type": "object"},
             "trend": {"type": "array", "items": {"type": "object"}},
@@ -264,7 +247,7 @@ def _bodies(wf: Workflow) -> dict:
         "PeriodReport": obj({
             "from": STR, "to": STR, "months": INT, "area": {}, "received": INT,
             "concluded": INT, "handling_rate": RATE, "on_time_rate": RATE,
-            "satisfaction_rate": RATE,
+            "satisfaction_rate": RATE, **RATE_PARTS,
             "levels": {"type": "object", "additionalProperties": level_figures},
             "by_area": {"type": "object"}, "by_category": {"type": "object"},
             "by_month": {"type": "array", "items": {"type": "object"}},

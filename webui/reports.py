@@ -17,6 +17,7 @@ from casework import vocabulary
 from casework.errors import Invalid
 from casework.imports.areas import list_areas
 from casework.people.access import report_area
+from casework.reporting.figures import RATE_COUNTS, share
 from casework.reporting.reports import monthly_report, period_report
 from casework.scheduling.deadlines import SHANGHAI
 from webui.charts import bar_chart, line_chart
@@ -24,15 +25,29 @@ from webui.context import actor, casework
 
 bp = Blueprint("reports", __name__)
 
-HEADLINE = (("received", _l("Received")), ("concluded", _l("Concluded")),
-            ("handling_rate", _l("Handling rate")), ("on_time_rate", _l("On-time rate")),
-            ("satisfaction_rate", _l("Satisfaction rate")))
-LEVEL_COLUMNS = (("entered", _l("Entered")), ("resolved", _l("Resolved")),
-                 ("referred", _l("Referred")), ("escalated", _l("Escalated")),
-                 ("returned", _l("Returned")), ("open_end", _l("Open at month end")),
-                 ("overdue_end", _l("Overdue at month end")))
-PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5], ("open_end", _l("Open at the period's end")),
-                        ("overdue_end", _l("Overdue at the period's end")))
+class FigureWord:
+    """A figure's word (vocabulary.LABELS["figure"], the table the command line, the files and
+    docs/reports.md use too) read in the page's language when shown: one word per figure
+    wherever a leader reads it."""
+
+    def __init__(self, key: str, *, period: bool = False) -> None:
+        self.key, self.period = key, period
+
+    def __str__(self) -> str:
+        return vocabulary.figure_word(self.key, str(get_locale() or "zh_CN"),
+                                      period=self.period)
+
+    __html__ = __str__
+
+
+HEADLINE = tuple((key, FigureWord(key)) for key in ("received", "concluded", "handling_rate",
+                                                    "on_time_rate", "satisfaction_rate"))
+LEVEL_COLUMNS = tuple((key, FigureWord(key)) for key in ("entered", "resolved", "referred",
+                                                         "escalated", "returned", "open_end",
+                                                         "overdue_end"))
+PERIOD_LEVEL_COLUMNS = (*LEVEL_COLUMNS[:5],
+                        *((key, FigureWord(key, period=True)) for key in ("open_end",
+                                                                          "overdue_end")))
 # The summaries federations write: quarters, half-years, the year (first and last month).
 SPANS = ((_l("Q1"), 1, 3), (_l("Q2"), 4, 6), (_l("Q3"), 7, 9), (_l("Q4"), 10, 12),
          (_l("First half"), 1, 6), (_l("Second half"), 7, 12), (_l("Whole year"), 1, 12))
@@ -46,6 +61,23 @@ def _categories() -> dict[str, str]:
 def percent(rate: float | None) -> str:
     """A rate for people: "93.5%", or a dash where nothing was there to count."""
     return "—" if rate is None else f"{rate:.1%}"
+
+
+def _shares(report: dict) -> dict[str, str]:
+    """Each rate's counts ("3/3"), shown under it."""
+    return {key: share(report, key) for key in RATE_COUNTS}
+
+
+def rates_note() -> str:
+    """What each rate is a share of: the on-time rate counts every conclusion of the period,
+    not only the period's own petitions, so 办结 0 may stand beside 按期办结率 100% (3/3)."""
+    words = {key: str(FigureWord(key)) for key in (
+        "on_time_rate", "on_time", "conclusions", "handling_rate", "concluded", "received",
+        "satisfaction_rate", "satisfied", "closes")}
+    return _("%(on_time_rate)s: %(on_time)s / %(conclusions)s (every case concluded in the "
+             "period, whenever it came in); %(handling_rate)s: %(concluded)s / %(received)s "
+             "(the period's own petitions); %(satisfaction_rate)s: %(satisfied)s / "
+             "%(closes)s.", **words)
 
 
 def current_month() -> str:
@@ -70,6 +102,7 @@ def monthly():
     return render_template(
         "reports/monthly.html", report=report, errors={}, month=report["month"], area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
+        shares=_shares(report), rates_note=rates_note(),
         level_rows=_level_rows(report), level_columns=LEVEL_COLUMNS,
         categories=_categories(),
         charts=_charts(report, report["trend"], _("Received and concluded over 12 months")),
@@ -99,6 +132,7 @@ def period():
     return render_template(
         "reports/period.html", report=report, errors={}, start=first, end=last, area=area,
         places=_places(area, report), headline=HEADLINE, percent=percent,
+        shares=_shares(report), rates_note=rates_note(),
         level_rows=_level_rows(report), level_columns=PERIOD_LEVEL_COLUMNS,
         categories=_categories(), shortcuts=_shortcuts(area, report),
         charts=_charts(report, report["by_month"], _("Received and concluded month by month")),
@@ -166,10 +200,10 @@ def _charts(report: dict, points: list[dict], months_title: str) -> dict:
         subs = list(report["by_area"].values())
         charts["areas"] = bar_chart(
             "chart-areas", _("Received and concluded by area"), [s["name"] for s in subs],
-            [(_("Received"), [s["received"] for s in subs]),
-             (_("Concluded"), [s["concluded"] for s in subs])], _("Cases"))
+            [(str(FigureWord("received")), [s["received"] for s in subs]),
+             (str(FigureWord("concluded")), [s["concluded"] for s in subs])], _("Cases"))
     charts["trend"] = line_chart(
         "chart-trend", months_title, [point["month"] for point in points],
-        [(_("Received"), [p["received"] for p in points]),
-         (_("Concluded"), [p["concluded"] for p in points])], _("Cases"), _("Month"))
+        [(str(FigureWord("received")), [p["received"] for p in points]),
+         (str(FigureWord("concluded")), [p["concluded"] for p in points])], _("Cases"), _("Month"))
     return charts

@@ -201,11 +201,17 @@ def _lookups(workflow: Workflow) -> _Lookups:
 
 
 def _fields(lookups: _Lookups, needs: tuple[str, ...], body: dict) -> dict:
-    """The action's fields from ``body``: every needed one present and valid; a note kept."""
+    """The action's fields from ``body``: every needed one present and valid; a note kept.
+
+    A field the action does not read (``days`` on a note, ``answers`` on an escalation) is
+    ignored whatever it holds, as the OpenAPI document says: one form or client may send the
+    same body shape for every action."""
     allowed = lookups.choices
     fields: dict = {}
     errors: dict[str, str] = {}
     for name in FIELDS:
+        if name not in needs and name != "note":
+            continue
         value = body.get(name)
         if value in (None, "") and name not in needs:
             continue
@@ -228,10 +234,11 @@ def _fields(lookups: _Lookups, needs: tuple[str, ...], body: dict) -> dict:
         elif CONTROL.search(value) or len(value) > 5000:
             errors[name] = "at most 5000 characters, no control characters"
         elif not value.strip():
-            errors[name] = "required for this action"
+            if name in needs:  # an optional note of spaces is no note
+                errors[name] = "required for this action"
         else:
             fields[name] = value.strip()
     if errors:
         raise Invalid(errors, allowed={name: list(allowed[name]) for name in errors
                                        if name in allowed})
-    return {name: value for name, value in fields.items() if name in needs or name == "note"}
+    return fields

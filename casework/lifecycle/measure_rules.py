@@ -116,7 +116,7 @@ def check(measures: dict[int, dict], body: dict, *, today: date, version: int,
 
 def _measure_id(value: object) -> int:
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
-        value = int(value)
+        value = int(value.strip())  # int() itself refuses some spaces strip() takes ("\x1e")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Invalid({"measure_id": "the id of a measure of this case (a whole number)"})
     return value

@@ -47,6 +47,20 @@ def add_up(months: Iterable[Mapping[str, int]]) -> Counter:
     return total
 
 
+# Each headline rate and the two counts of the report it is a share of (part, whole): shown
+# beside it everywhere, since handling_rate follows the period's petitions and on_time_rate
+# every conclusion of the period, whenever it came in.
+RATE_COUNTS = {"handling_rate": ("concluded", "received"),
+               "on_time_rate": ("on_time", "conclusions"),
+               "satisfaction_rate": ("satisfied", "closes")}
+
+
+def share(report: Mapping, key: str) -> str:
+    """A rate's counts as people read them beside it: "3/3"."""
+    part, whole = RATE_COUNTS[key]
+    return f"{report[part]}/{report[whole]}"
+
+
 def rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -82,6 +96,11 @@ def assemble(workflow: Workflow, total: Mapping[str, int], parts: Mapping[str, M
         "handling_rate": head["handling_rate"],
         "on_time_rate": rate(total["on_time.met"], total["on_time.of"]),
         "satisfaction_rate": rate(total["satisfied"], total["closes"]),
+        # Each rate's counts beside it: on_time_rate is a share of every conclusion of the
+        # period, not of ``concluded``, so a month can conclude 0 of its own petitions and
+        # still have 3 of 3 conclusions on time; shown with its counts, that reads right.
+        "conclusions": total["on_time.of"], "on_time": total["on_time.met"],
+        "closes": total["closes"], "satisfied": total["satisfied"],
         "levels": head["levels"],
         "by_area": {code: {"name": name, **summary(workflow, parts.get(code, {}))}
                     for code, name in children.items()},

@@ -9,12 +9,17 @@ import csv
 import io
 import unicodedata
 
+from casework.reporting.figures import RATE_COUNTS, share
+from casework.vocabulary import LABELS as WORDS
+from casework.vocabulary import figure_word
 from casework.workflow import Workflow
 from casework.workflow.model import Names
 
 LEVEL_FIELDS = ("entered", "resolved", "referred", "escalated", "returned", "open_end",
                 "overdue_end", "resolution_rate")
 HEADLINE = ("received", "concluded", "handling_rate", "on_time_rate", "satisfaction_rate")
+# The words of the file's frame; the figures' own words are vocabulary.LABELS["figure"], the
+# one table the pages and the handbook use too.
 LABELS = {
     "report": Names("妇联维权案件月报", "Monthly case report"),
     "period_report": Names("妇联维权案件报告", "Case report over a period"),
@@ -24,27 +29,10 @@ LABELS = {
     "month": Names("月份", "Month"), "area": Names("地区", "Area"),
     "area_code": Names("地区代码", "Area code"), "area_name": Names("地区名称", "Area name"),
     "level": Names("层级", "Level"),
-    "received": Names("受理", "Received"), "concluded": Names("办结", "Concluded"),
-    "handling_rate": Names("处置率", "Handling rate"),
-    "on_time_rate": Names("按期办结率", "On-time rate"),
-    "satisfaction_rate": Names("满意率", "Satisfaction rate"),
-    "entered": Names("进入", "Entered"), "resolved": Names("化解", "Resolved"),
-    "referred": Names("转介", "Referred"), "escalated": Names("上报", "Escalated"),
-    "returned": Names("退回", "Returned"), "open_end": Names("月末在办", "Open at end"),
-    "overdue_end": Names("月末超期", "Overdue at end"),
-    "resolution_rate": Names("化解率", "Resolution rate"),
     "by_level": Names("各层级办理情况", "By level"), "by_area": Names("分地区", "By area"),
     "trend": Names("近12个月趋势", "12-month trend"),
     "protection": Names("反家暴保护措施", "Domestic-violence protection"),
     "figure": Names("项目", "Figure"), "count": Names("数量", "Count"),
-    "assessed": Names("危险性评估", "Danger assessments"),
-    "high_risk": Names("其中高危", "of them high risk"),
-    "orders_applied": Names("保护令申请", "Protection orders applied for"),
-    "orders_granted": Names("保护令签发", "Protection orders granted"),
-    "orders_rejected": Names("保护令驳回", "Protection orders rejected"),
-    "warning_letters": Names("告诫书", "Warning letters"),
-    "shelter_placements": Names("临时庇护", "Shelter placements"),
-    "mandatory_reports": Names("强制报告", "Mandatory reports"),
 }
 PROTECTION = ("assessed", "high_risk", "orders_applied", "orders_granted", "orders_rejected",
               "warning_letters", "shelter_placements", "mandatory_reports")
@@ -75,7 +63,11 @@ def figures_only(report: object) -> None:
             figures_only(value)
 
 
-def label(key: str, locale: str) -> str:
+def label(key: str, locale: str, *, period: bool = False) -> str:
+    """The word of ``key`` in ``locale``: a figure's from vocabulary.LABELS["figure"] (a state
+    at the end of a period reads "期末", ``period``), the file's frame from LABELS."""
+    if key in WORDS["figure"]:
+        return figure_word(key, locale, period=period)
     return LABELS[key].get(locale)
 
 
@@ -115,6 +107,21 @@ def place_of(report: dict, locale: str) -> tuple[str, str]:
     return (area["code"], area["name"]) if area else ("", label("all", locale))
 
 
+def headline_value(report: dict, key: str) -> str:
+    """A headline figure as read: a count, or a rate with the counts it is a share of
+    ("100.0% (3/3)"), so that 办结 0 beside 按期办结率 100% reads as what it is."""
+    if key in RATE_COUNTS:
+        return f"{percent(report[key])} ({share(report, key)})"
+    return str(report[key])
+
+
+def rate_notes(locale: str) -> list[str]:
+    """What the on-time rate's counts are: every conclusion of the period, whenever received."""
+    return [f"{label('on_time_rate', locale)}: {label('on_time', locale)} / "
+            f"{label('conclusions', locale)}; {label('satisfaction_rate', locale)}: "
+            f"{label('satisfied', locale)} / {label('closes', locale)}"]
+
+
 # -- text table -------------------------------------------------------------------------------
 def _width(text: str) -> int:
     """Columns the text takes in a terminal: Chinese characters take two."""
@@ -150,8 +157,10 @@ def to_table(report: dict, workflow: Workflow, locale: str = "zh_CN") -> str:
     figures_only(report)
     code, name = place_of(report, locale)
     lines = [f"{title(report, locale)}  {span(report)}  {name}{f' ({code})' if code else ''}",
-             "   ".join(f"{label(k, locale)} {_text(report[k])}" for k in HEADLINE), ""]
-    lines += _grid([label("level", locale), *(label(f, locale) for f in LEVEL_FIELDS)],
+             "   ".join(f"{label(k, locale)} {headline_value(report, k)}" for k in HEADLINE),
+             *rate_notes(locale), ""]
+    lines += _grid([label("level", locale),
+                    *(label(f, locale, period=is_period(report)) for f in LEVEL_FIELDS)],
                    level_rows(report["levels"], workflow, locale))
     if report["by_area"]:
         lines += ["", label("by_area", locale)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from casework.reporting.figures import RATE_COUNTS, share
 from casework.reporting.report_files import (
     HEADLINE,
     LEVEL_FIELDS,
@@ -72,9 +73,12 @@ def _summary_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None
     _put(sheet, 2, [label("period" if is_period(report) else "month", locale), span(report)])
     _put(sheet, 3, [label("area", locale), name, code])
     for offset, key in enumerate(HEADLINE):
-        _put(sheet, 4 + offset, [label(key, locale), report[key]])
+        # A rate with the counts it is a share of ("3/3") in the cell beside it, as on the page.
+        counts = [share(report, key)] if key in RATE_COUNTS else []
+        _put(sheet, 4 + offset, [label(key, locale), report[key], *counts])
     top = 4 + len(HEADLINE) + 1
-    _put(sheet, top, [label("level", locale), *(label(f, locale) for f in LEVEL_FIELDS)],
+    _put(sheet, top, [label("level", locale),
+                      *(label(f, locale, period=is_period(report)) for f in LEVEL_FIELDS)],
          bold=True)
     rows = level_rows(report["levels"], workflow, locale)
     for offset, row in enumerate(rows, start=1):
@@ -89,7 +93,8 @@ def _area_sheet(sheet, report: dict, workflow: Workflow, locale: str) -> None:
     levels = workflow.handling_levels()
     _put(sheet, 2, [label("area_name", locale), label("area_code", locale),
                     *(label(k, locale) for k in HEADLINE[:3]),
-                    *(label(f, locale) for _ in levels for f in LEVEL_FIELDS)], bold=True)
+                    *(label(f, locale, period=is_period(report)) for _ in levels
+                      for f in LEVEL_FIELDS)], bold=True)
     for index, level in enumerate(levels):
         # Each level's name once, above its own columns.
         first = 6 + index * len(LEVEL_FIELDS)

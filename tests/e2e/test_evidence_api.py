@@ -223,3 +223,14 @@ def test_a_head_request_opens_nothing_and_records_nothing(client, as_, new_case,
     assert answer.headers["Content-Length"] == str(body["size"])
     assert answer.headers["Content-Disposition"].startswith("attachment;")
     assert stored(cw) == before
+
+
+def test_an_attachment_id_past_the_databases_integers_is_not_found(client, as_, new_case):
+    """PostgreSQL refuses a number past its integer as a query error: it must be a 404, not a
+    500 (schemathesis found 381824820509)."""
+    number = new_case()["number"]
+    for found in ("381824820509", "2147483648", "9999999999"):
+        for tail in ("", "/thumbnail"):
+            answer = client.get(f"/api/v1/cases/{number}/attachments/{found}{tail}",
+                                headers=as_("county_officer"))
+            assert answer.status_code == 404, (found, tail)

@@ -409,7 +409,7 @@ def test_the_workbook_has_summary_area_trend_and_protection_sheets_with_native_c
     values = {row[0].value: row[1] for row in summary.iter_rows(min_row=4, max_row=8)}
     assert values["处置率"].value == 0.5
     assert values["处置率"].number_format == "0.0%"
-    assert values["受理"].value == 8
+    assert values["登记"].value == 8
     assert "村妇代会（谈心室）" in [c.value for c in summary["A"]]
     trend = book["Trend"]
     assert [trend.cell(row=r, column=1).value for r in (2, 13)] == ["2025-04", "2026-03"]

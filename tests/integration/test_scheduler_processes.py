@@ -54,7 +54,8 @@ class Scheduler:
         self.pid = self.process.pid
         self.log: list[str] = []
         self.started = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.process.stderr:
@@ -62,18 +63,24 @@ class Scheduler:
             if "scheduler started" in line:
                 self.started.set()
 
+    def _closed(self, code: int) -> int:
+        """The process's exit code, its stderr read to the end and closed (no file left open)."""
+        self.reader.join(10)
+        self.process.stderr.close()
+        return code
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)  # reaped: its pid no longer exists
+        self._closed(self.process.wait(10))  # reaped: its pid no longer exists
 
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                return self.process.wait(30)
+                return self._closed(self.process.wait(30))
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        return self.process.wait(10)
+        return self._closed(self.process.wait(10))
 
 
 def load_cases(cw, operator) -> None:
