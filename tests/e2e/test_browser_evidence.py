@@ -36,7 +36,12 @@ def test_a_cadre_adds_photos_and_a_record_from_her_phone(chromium, live_server, 
     items.nth(1).wait_for()  # the page reloads once both are in
     assert items.count() == 2
     assert "伤情照片.jpg" in items.nth(0).inner_text() and "诊断证明.pdf" in page.content()
-    width = page.locator(".evidence-thumb").first.evaluate("image => image.naturalWidth")
+    thumb = page.locator(".evidence-thumb").first
+    for _ in range(100):  # the thumbnail arrives after the page: wait for it to be decoded
+        width = thumb.evaluate("image => image.complete ? image.naturalWidth : -1")
+        if width >= 0:
+            break
+        page.wait_for_timeout(100)
     assert 0 < width <= 320  # the server's thumbnail, not the photo
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
