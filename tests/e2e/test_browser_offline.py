@@ -394,3 +394,43 @@ def test_a_gateways_error_queues_the_note_and_later_ones_wait_behind_it(chromium
             .order_by(Event.seq)).scalars()]
     assert sent == ["网关出错时的第一条", "排在后面的第二条"]
     expected_errors(live_server, "502")
+
+
+def test_a_danger_assessment_and_a_measure_taken_offline_arrive_once(chromium, live_server,
+                                                                       people, cw):
+    """Not only notes: an assessment's answers and a protective measure's stage taken with no
+    signal are queued with the case's version and arrive once, with what she entered."""
+    case = receive(cw, people["operator"], petition())
+    page, _worklist, case_url = open_own_phone(chromium, live_server, people, case)
+    page.context.set_offline(True)
+    page.goto(case_url)
+    assert page.locator("#offline-banner").is_visible()
+    page.click("#action-assess >> xpath=.. >> summary")
+    boxes = page.locator("#action-assess input[type=checkbox]")
+    assert boxes.count() >= 2
+    boxes.nth(0).check()
+    page.click("#action-assess button[value=assess]")
+    page.wait_for_selector("#offline-waiting:not([hidden])")
+    page.click("#measures > details > summary")  # "Record a new measure"
+    measure = page.locator("#measures > details form.measure-form").first
+    for field in measure.locator("input[required]").all():
+        if field.get_attribute("type") == "text" and not field.input_value():
+            field.fill("城关镇妇女之家")
+    measure.locator("button[value=measure]").click()
+    for _ in range(150):  # the page's CSP allows no evaluated script: poll from here
+        if page.locator("#offline-waiting-list li").count() == 2:
+            break
+        page.wait_for_timeout(100)
+    assert page.locator("#offline-waiting-list li").count() == 2
+    page.context.set_offline(False)
+    page.goto(case_url)
+    page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    assert page.locator("#offline-redo").is_hidden()
+    with reading(cw.engine) as session:
+        taken = [event_json(e, cw.keyring) for e in session.execute(
+            select(Event).where(Event.case_id == case.id,
+                                Event.action.in_(("assess", "measure")))
+            .order_by(Event.seq)).scalars()]
+    assert [e["action"] for e in taken] == ["assess", "measure"]
+    answers = taken[0]["data"]["answers"]
+    assert sum(answers.values()) == 1 and len(answers) >= 2

@@ -132,8 +132,18 @@
     var fields = new FormData(form);
     var body = {};
     fields.forEach(function (value, name) {
-      if (name !== 'csrf_token' && value !== '') body[name] = value;
+      // form_key only tells the page which measure form to mark; answers_ are the boxes below.
+      if (name === 'csrf_token' || name === 'form_key' || name.indexOf('answers_') === 0
+          || value === '') return;
+      body[name] = value;
     });
+    // A danger assessment: every question the form asked, ticked (yes) or not, as the page's
+    // own post sends them.
+    var boxes = form.querySelectorAll('input[type=checkbox][name^="answers_"]');
+    if (boxes.length) {
+      body.answers = {};
+      boxes.forEach(function (box) { body.answers[box.name.slice('answers_'.length)] = box.checked; });
+    }
     body.action = submitter ? submitter.value : body.action;
     body.version = parseInt(body.version, 10);
     if (body.days) body.days = parseInt(body.days, 10);
@@ -210,7 +220,9 @@
   document.addEventListener('submit', function (event) {
     var form = event.target;
     var submitter = event.submitter;
-    if (form.classList.contains('case-action')) {
+    // Every form that takes an action on the case: the action buttons, a danger assessment and
+    // each stage of a protective measure (all post to the case's address with its version).
+    if (form.matches('.case-action, .measure-form, #action-assess')) {
       event.preventDefault();
       all('queue').then(function (waiting) {
         // Actions go in the order she took them: with items still waiting, this one goes
