@@ -74,3 +74,13 @@ def open_page(chromium, live_server: LiveServer, locale: str = "zh-CN", **option
     page.on("pageerror", lambda error: live_server.console_errors.append(
         f"{page.url}: {error}"))
     return page
+
+
+def log_out_on_a_phone(page) -> None:
+    """Unfold the phone's menu and press 登出. The menu slides open: a tap while it is still
+    moving can land beside the button (Playwright clicks where the button was a frame before),
+    so the tap waits for the menu to have opened, as her eye does."""
+    if not page.locator("#nav-links.collapse.show").count():
+        page.click("button.navbar-toggler")
+        page.wait_for_selector("#nav-links.collapse.show")
+    page.click("form[action='/logout'] button")

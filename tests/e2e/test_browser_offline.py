@@ -15,7 +15,7 @@ from casework.lifecycle.cases import event_json
 from casework.lifecycle.intake import receive
 from casework.storage.db import reading
 from casework.storage.models import Event
-from tests.e2e.browser import open_page
+from tests.e2e.browser import log_out_on_a_phone, open_page
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -189,8 +189,7 @@ def test_logout_wipes_what_the_phone_kept(chromium, live_server, people, cw):
     page, _worklist, _case_url = open_own_phone(chromium, live_server, people, case)
     before = until(page, lambda k: "casework-offline" in k["databases"], "the queue exists")
     assert "casework-static" in before["caches"] and before["workers"] == 1
-    page.click("button.navbar-toggler")  # the menu is folded on a phone
-    page.click("form[action='/logout'] button")
+    log_out_on_a_phone(page)
     page.wait_for_url("**/login")
     until(page, lambda k: k == {"caches": [], "pages": [], "databases": [], "workers": 0},
           "nothing kept after logout")
@@ -229,14 +228,13 @@ def test_logging_out_with_items_unsent_asks_first(chromium, live_server, people,
         dialog.dismiss()
 
     page.once("dialog", decline)
-    page.click("button.navbar-toggler")
-    page.click("form[action='/logout'] button")
+    log_out_on_a_phone(page)
     until(page, lambda k: asked, "she was asked")
     assert "1" in asked[0] and "丢失" in asked[0]
     assert page.url == case_url and page.locator("#offline-waiting").is_visible()
     page.context.set_offline(False)  # the signal returns: it is sent, and logout asks nothing
     page.wait_for_selector("#offline-waiting", state="hidden")
-    page.click("form[action='/logout'] button")
+    log_out_on_a_phone(page)
     page.wait_for_url("**/login")
     assert notes(cw, "还没发出去的备注") == 1 and len(asked) == 1
 
@@ -422,9 +420,12 @@ def test_a_danger_assessment_and_a_measure_taken_offline_arrive_once(chromium, l
             break
         page.wait_for_timeout(100)
     assert page.locator("#offline-waiting-list li").count() == 2
+    # The signal returns on this page, which sends both: a page loaded while this one's sender
+    # is mid-way would send again what had already arrived (found there after a 409, as
+    # test_a_note_whose_answer_was_lost_is_not_sent_twice shows).
     page.context.set_offline(False)
-    page.goto(case_url)
     page.wait_for_selector("#offline-waiting", state="hidden", timeout=60_000)
+    page.reload()
     assert page.locator("#offline-redo").is_hidden()
     with reading(cw.engine) as session:
         taken = [event_json(e, cw.keyring) for e in session.execute(
