@@ -89,6 +89,7 @@ def keys_status(ctx):
     """Where the keys come from, the data key's id and how many petitioners each key sealed."""
     from casework.entrypoints.cli import _count, load
     from casework.evidence.upkeep import count_by_key as attachments_by_key
+    from casework.imports.ledger_uploads import uploads_by_key
     from casework.privacy.narrative_keys import narratives_by_key
     from casework.privacy.petitioners import count_by_key
 
@@ -110,16 +111,20 @@ def keys_status(ctx):
     for key_id, count in sorted(attachments_by_key(cw.engine).items()):
         mark = " (current)" if key_id == current else ""
         click.echo(f"{key_id}: {_count(count, 'attachment')}{mark}")
+    for key_id, count in sorted(uploads_by_key(cw.engine).items()):
+        mark = " (current)" if key_id == current else ""
+        click.echo(f"{key_id}: {_count(count, 'ledger upload')} awaiting confirmation{mark}")
 
 
 @keys.command("rotate")
 @click.pass_context
 def keys_rotate(ctx):
-    """Re-seal every petitioner and every attachment under the current key (CASEWORK_DATA_KEY,
-    or the key file); older keys go in CASEWORK_OLD_DATA_KEYS (comma-separated) until this has
-    run."""
+    """Re-seal every petitioner, case text, attachment and kept ledger upload under the current
+    key (CASEWORK_DATA_KEY, or the key file); older keys go in CASEWORK_OLD_DATA_KEYS
+    (comma-separated) until this has run."""
     from casework.entrypoints.cli import _count, load
     from casework.evidence.upkeep import rotate_attachments
+    from casework.imports.ledger_uploads import rotate_uploads
     from casework.privacy.narrative_keys import rotate_narratives
     from casework.privacy.petitioners import rotate
 
@@ -127,5 +132,7 @@ def keys_rotate(ctx):
     count = rotate(cw.keyring, cw.engine)
     attachments = rotate_attachments(cw.keyring, cw.engine)
     texts = rotate_narratives(cw.keyring, cw.engine)
-    click.echo(f"{count} petitioners, {_count(attachments, 'attachment')} and {texts} case "
-               f"texts re-sealed under key {cw.keyring.current.key_id}")
+    uploads = rotate_uploads(cw.keyring, cw.engine)
+    click.echo(f"{count} petitioners, {_count(attachments, 'attachment')}, {texts} case texts "
+               f"and {_count(uploads, 'ledger upload')} re-sealed under key "
+               f"{cw.keyring.current.key_id}")

@@ -30,7 +30,7 @@ from casework.bootstrap import Casework
 from casework.errors import Invalid, NotFound
 from casework.imports.ledger import Preview, check_ledger, run_import
 from casework.imports.ledger_problems import LedgerProblems, Problem
-from casework.imports.ledger_uploads import MAX_AGE, upload_id, upload_purpose
+from casework.imports.ledger_uploads import MAX_AGE, outcome_purpose, upload_id, upload_purpose
 from casework.people.access import Actor
 from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import LedgerUpload
@@ -176,21 +176,22 @@ def _recorder(cw: Casework, row_id: str) -> Callable[[str, int], None]:
 
 def _finish(cw: Casework, row_id: str, state: str, outcome: dict) -> None:
     with writing(cw.engine) as session:
-        row = session.get(LedgerUpload, row_id)
+        # Locked: `keys rotate` may be re-sealing this row beside us.
+        row = session.get(LedgerUpload, row_id, with_for_update=True)
         if row is None:
             return
         row.state, row.progress_at = state, utcnow()
         if state == "imported":
             row.content_sealed = b""  # its rows are cases now; the file is not kept
         row.outcome_sealed = cw.keyring.key(row.key_id).seal_bytes(
-            upload_purpose(row_id) + ":outcome", json.dumps(outcome).encode())
+            outcome_purpose(row_id), json.dumps(outcome).encode())
 
 
 def _outcome(cw: Casework, row: LedgerUpload) -> dict:
     if not row.outcome_sealed:
         return {}
     return json.loads(cw.keyring.key(row.key_id).open_bytes(
-        upload_purpose(row.id) + ":outcome", row.outcome_sealed))
+        outcome_purpose(row.id), row.outcome_sealed))
 
 
 def preview_to(preview: Preview) -> dict:

@@ -14,12 +14,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import Engine, delete, func, select
 
 from casework.bootstrap import Casework
 from casework.errors import NotFound
 from casework.people.access import Actor
-from casework.storage.db import utcnow, writing
+from casework.privacy.crypto import Keyring
+from casework.storage.db import reading, utcnow, writing
 from casework.storage.models import LedgerUpload
 
 MAX_AGE = timedelta(minutes=30)
@@ -69,3 +70,42 @@ def take_upload(cw: Casework, *, by: Actor, token: str, now: datetime | None = N
         filename = row.filename
         session.delete(row)
     return filename, data
+
+
+def outcome_purpose(row_id: str) -> str:
+    return upload_purpose(row_id) + ":outcome"
+
+
+def rotate_uploads(keyring: Keyring, engine: Engine) -> int:
+    """Re-seal every kept upload (its file and its check's outcome) not under the current key;
+    returns how many.  An upload lives minutes, but one kept across ``keys rotate`` would not
+    open once the old key is taken away: the clerk's preview would be lost mid-way.  Each row is
+    locked while it is re-sealed, so a check finishing beside it seals under the key its row
+    names."""
+    current, done = keyring.current, 0
+    while True:
+        with writing(engine) as session:
+            row = session.execute(select(LedgerUpload)
+                                  .where(LedgerUpload.key_id != current.key_id)
+                                  .order_by(LedgerUpload.id).limit(1)
+                                  .with_for_update()).scalar_one_or_none()
+            if row is None:
+                return done
+            old = keyring.key(row.key_id)
+            if row.content_sealed:  # empty once imported
+                place = upload_purpose(row.id)
+                row.content_sealed = current.seal_bytes(
+                    place, old.open_bytes(place, row.content_sealed))
+            if row.outcome_sealed:
+                place = outcome_purpose(row.id)
+                row.outcome_sealed = current.seal_bytes(
+                    place, old.open_bytes(place, row.outcome_sealed))
+            row.key_id = current.key_id
+        done += 1
+
+
+def uploads_by_key(engine: Engine) -> dict[str, int]:
+    with reading(engine) as session:
+        rows = session.execute(select(LedgerUpload.key_id, func.count())
+                               .group_by(LedgerUpload.key_id)).all()
+    return {key_id: count for key_id, count in rows}

@@ -9,13 +9,22 @@ from datetime import timedelta
 
 import pytest
 from alembic import command
-from conftest import COUNTY, make_actor
+from conftest import COUNTY, DATA_KEY, WORKFLOW, make_actor
 from sqlalchemy import func, inspect, select
 
+from casework.bootstrap import bootstrap
+from casework.config import Settings
 from casework.errors import NotFound
 from casework.imports import ledger_jobs
 from casework.imports.ledger_jobs import job_of, start_again, start_check, start_import
-from casework.imports.ledger_uploads import MAX_AGE, keep_upload, take_upload
+from casework.imports.ledger_uploads import (
+    MAX_AGE,
+    keep_upload,
+    rotate_uploads,
+    take_upload,
+    uploads_by_key,
+)
+from casework.privacy.crypto import generate_key
 from casework.storage.db import reading, utcnow
 from casework.storage.models import Case
 from casework.storage.schema import alembic_config, upgrade
@@ -113,3 +122,27 @@ def test_migration_0021_goes_down_and_up_keeping_the_uploads(cw, officer):
 
 def ledger_jobs_columns() -> tuple[str, ...]:
     return ("state", "rows_checked", "rows_written", "progress_at", "outcome_sealed")
+
+
+def test_keys_rotate_reseals_a_kept_upload_and_its_preview(cw, officer):
+    """A clerk's preview kept across `keys rotate` still opens, and imports, once only the new
+    key is left."""
+    token = keep_upload(cw, by=officer, filename="台账.csv", data=ledger(3))
+    start_check(cw, by=officer, token=token, start=lambda work: work())
+    new = generate_key()
+    both = bootstrap(Settings(database_url=cw.settings.database_url, workflow_path=WORKFLOW,
+                              data_key=new, old_data_keys=DATA_KEY))
+    only_new = bootstrap(Settings(database_url=cw.settings.database_url,
+                                  workflow_path=WORKFLOW, data_key=new))
+    try:
+        assert uploads_by_key(cw.engine) == {cw.keyring.current.key_id: 1}
+        assert rotate_uploads(both.keyring, both.engine) == 1
+        assert rotate_uploads(both.keyring, both.engine) == 0  # safe to run again
+        assert uploads_by_key(cw.engine) == {both.keyring.current.key_id: 1}
+        assert job_of(only_new, by=officer, token=token).preview.new == 3
+        start_import(only_new, by=officer, token=token, start=lambda work: work())
+        assert job_of(only_new, by=officer, token=token).imported == 3
+        assert cases(cw) == 3
+    finally:
+        both.engine.dispose()
+        only_new.engine.dispose()
