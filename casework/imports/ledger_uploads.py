@@ -83,6 +83,8 @@ def rotate_uploads(keyring: Keyring, engine: Engine) -> int:
     locked while it is re-sealed, so a check finishing beside it seals under the key its row
     names."""
     current, done = keyring.current, 0
+    with writing(engine) as session:  # an expired one is gone, whatever key it was under
+        session.execute(delete(LedgerUpload).where(expired(utcnow())))
     while True:
         with writing(engine) as session:
             row = session.execute(select(LedgerUpload)

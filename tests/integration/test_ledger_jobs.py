@@ -129,13 +129,15 @@ def test_keys_rotate_reseals_a_kept_upload_and_its_preview(cw, officer):
     key is left."""
     token = keep_upload(cw, by=officer, filename="台账.csv", data=ledger(3))
     start_check(cw, by=officer, token=token, start=lambda work: work())
+    keep_upload(cw, by=officer, filename="上周.csv", data=ledger(1),
+                now=utcnow() - MAX_AGE - timedelta(minutes=1))  # expired: dropped, not re-sealed
     new = generate_key()
     both = bootstrap(Settings(database_url=cw.settings.database_url, workflow_path=WORKFLOW,
                               data_key=new, old_data_keys=DATA_KEY))
     only_new = bootstrap(Settings(database_url=cw.settings.database_url,
                                   workflow_path=WORKFLOW, data_key=new))
     try:
-        assert uploads_by_key(cw.engine) == {cw.keyring.current.key_id: 1}
+        assert uploads_by_key(cw.engine) == {cw.keyring.current.key_id: 2}
         assert rotate_uploads(both.keyring, both.engine) == 1
         assert rotate_uploads(both.keyring, both.engine) == 0  # safe to run again
         assert uploads_by_key(cw.engine) == {both.keyring.current.key_id: 1}

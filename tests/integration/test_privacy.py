@@ -270,5 +270,6 @@ def test_keys_generate_status_and_rotate(cli, cw, people):
         "CASEWORK_DATABASE_URL": cw.settings.database_url, "CASEWORK_WORKFLOW": str(WORKFLOW),
         "CASEWORK_DATA_KEY": new, **env_old}, catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.output.startswith("1 petitioners, 0 attachments, 1 case texts and 0 ledger uploads re-sealed")
+    assert result.output.startswith(
+        "1 petitioners, 0 attachments, 1 case texts and 0 ledger uploads re-sealed")
     assert "sealed with key" in sentence(cli("keys", "rotate"))  # old key alone: refused
