@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from conftest import VILLAGE_A1, petition
+
+from casework.lifecycle.actions import perform
+from casework.lifecycle.intake import receive
+from casework.scheduling.scan import scan
 
 API = "/api/v1"
 FORM = {"channel": "hotline_12338", "village_code": VILLAGE_A1, "category": "domestic_violence",
@@ -57,3 +62,16 @@ def text(answer) -> str:
 
 def buttons(page: str) -> set[str]:
     return set(re.findall(r'<button type="submit" name="action" value="([a-z_]+)"', page))
+
+
+@pytest.fixture
+def cases(cw, people) -> dict[str, str]:
+    """The browser tests' cases (test_phone, test_accessibility): one in each state a page
+    shows differently: overdue, due soon, in progress."""
+    operator = people["operator"]
+    overdue = receive(cw, operator, petition(urgency="urgent"))
+    warned = receive(cw, operator, petition(summary="邻里纠纷，多次调解未果"))
+    scan(cw, warned.warn_at + timedelta(minutes=1))
+    working = receive(cw, operator, petition(summary="离婚后抚养费不付"))
+    perform(cw, people["village_a1"], working.number, {"action": "accept", "version": 1})
+    return {"overdue": overdue.number, "warned": warned.number, "in_progress": working.number}

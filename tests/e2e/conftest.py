@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from casework.people.users import create_token
 from casework.storage.db import reading
 from casework.storage.models import Case, Event
-from e2e.case_pages import as_user, english, new_case, unexpected  # noqa: F401  (page tests)
+from e2e.case_pages import as_user, cases, english, new_case, unexpected  # noqa: F401  (page tests)
 from tests.e2e.browser import chromium, live_server  # noqa: F401  (browser test fixtures)
 from webui import create_app
 from webui.config import TestConfig

@@ -9,14 +9,8 @@ the width and the element.  docs/accessibility.md says what this covers and what
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from conftest import petition
 
-from casework.lifecycle.actions import perform
-from casework.lifecycle.intake import receive
-from casework.scheduling.scan import scan
 from tests.e2e.a11y import (
     axe_violations,
     colour_alone,
@@ -32,18 +26,6 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 DESKTOP, PHONE, NARROWEST = 1280, 390, 320  # CSS px; 320 is WCAG 1.4.10's (1280 at 400%)
 HEIGHT = 800
-
-
-@pytest.fixture
-def cases(cw, people) -> dict[str, str]:
-    """A case in each state a page shows differently: overdue, due soon, in progress."""
-    operator = people["operator"]
-    overdue = receive(cw, operator, petition(urgency="urgent"))
-    warned = receive(cw, operator, petition(summary="邻里纠纷，多次调解未果"))
-    scan(cw, warned.warn_at + timedelta(minutes=1))
-    working = receive(cw, operator, petition(summary="离婚后抚养费不付"))
-    perform(cw, people["village_a1"], working.number, {"action": "accept", "version": 1})
-    return {"overdue": overdue.number, "warned": warned.number, "in_progress": working.number}
 
 
 def page_as(chromium, live_server, people, role: str, **options):

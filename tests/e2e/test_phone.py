@@ -8,15 +8,11 @@ Runs on SQLite only: this is about the pages.  docs/phones.md says what a phone 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from conftest import petition
 
-from casework.lifecycle.actions import perform
 from casework.lifecycle.cases import case_detail
 from casework.lifecycle.intake import receive
-from casework.scheduling.scan import scan
 from tests.e2e.browser import open_page
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.page_table import ANONYMOUS, EVERYONE, visits
@@ -63,18 +59,6 @@ SMALL_TARGETS = """(tap) => {
   }
   return found;
 }"""
-
-
-@pytest.fixture
-def cases(cw, people) -> dict[str, str]:
-    """A case in each state a page shows differently: overdue, due soon, in progress."""
-    operator = people["operator"]
-    overdue = receive(cw, operator, petition(urgency="urgent"))
-    warned = receive(cw, operator, petition(summary="邻里纠纷，多次调解未果"))
-    scan(cw, warned.warn_at + timedelta(minutes=1))
-    working = receive(cw, operator, petition(summary="离婚后抚养费不付"))
-    perform(cw, people["village_a1"], working.number, {"action": "accept", "version": 1})
-    return {"overdue": overdue.number, "warned": warned.number, "in_progress": working.number}
 
 
 def phone_as(chromium, live_server, people, role: str, screen: dict):
