@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select, update
 from casework.evidence.attachments import chunk_of, chunk_purpose, purpose
 from casework.lifecycle.audit import Problem
 from casework.privacy.crypto import Keyring, TamperedData
-from casework.storage.db import reading, writing
+from casework.storage.db import count_by, reading, writing
 from casework.storage.models import Attachment, AttachmentChunk, Case, Event
 
 
@@ -58,10 +58,7 @@ def rotate_attachments(keyring: Keyring, engine: Engine) -> int:
 
 
 def count_by_key(engine: Engine) -> dict[str, int]:
-    with reading(engine) as session:
-        rows = session.execute(select(Attachment.key_id, func.count())
-                               .group_by(Attachment.key_id)).all()
-    return {key_id: count for key_id, count in rows}
+    return count_by(engine, Attachment.key_id)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from casework.bootstrap import Casework
 from casework.errors import NotFound
 from casework.people.access import Actor
 from casework.privacy.crypto import Keyring
-from casework.storage.db import reading, utcnow, writing
+from casework.storage.db import count_by, utcnow, writing
 from casework.storage.models import LedgerUpload
 
 MAX_AGE = timedelta(minutes=30)
@@ -107,7 +107,4 @@ def rotate_uploads(keyring: Keyring, engine: Engine) -> int:
 
 
 def uploads_by_key(engine: Engine) -> dict[str, int]:
-    with reading(engine) as session:
-        rows = session.execute(select(LedgerUpload.key_id, func.count())
-                               .group_by(LedgerUpload.key_id)).all()
-    return {key_id: count for key_id, count in rows}
+    return count_by(engine, LedgerUpload.key_id)

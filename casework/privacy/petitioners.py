@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, select, update
 from sqlalchemy.orm import Session
 
 from casework.privacy.crypto import DataKey, Keyring
-from casework.storage.db import reading, writing
+from casework.storage.db import count_by, reading, writing
 from casework.storage.models import Petitioner
 
 SEALED = ("name", "phone", "id_number")
@@ -99,7 +99,4 @@ def _reseal(session: Session, key: DataKey, row: Petitioner, data: PetitionerDat
 
 def count_by_key(engine: Engine) -> dict[str, int]:
     """How many petitioners each key has sealed (``casework keys status``)."""
-    with reading(engine) as session:
-        rows = session.execute(select(Petitioner.key_id, func.count())
-                               .group_by(Petitioner.key_id)).all()
-    return {key_id: count for key_id, count in rows}
+    return count_by(engine, Petitioner.key_id)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, create_engine, delete, event, select
+from sqlalchemy import DateTime, Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
@@ -123,3 +123,11 @@ def reading(engine: Engine) -> Iterator[Session]:
     objects stay readable after the block."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def count_by(engine: Engine, column) -> dict:
+    """How many rows hold each value of ``column`` (e.g. each data key's id, for
+    ``casework keys status``)."""
+    with reading(engine) as session:
+        rows = session.execute(select(column, func.count()).group_by(column)).all()
+    return {value: count for value, count in rows}
