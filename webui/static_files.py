@@ -66,12 +66,25 @@ def _no_compression_across_sites() -> None:
         request.environ["HTTP_ACCEPT_ENCODING"] = "identity"
 
 
+def _close_the_file_sent(response: Response) -> Response:
+    """A file sent by ``send_file`` is closed when its answer is, compressed or not.
+
+    Flask-Compress puts its compressed stream in place of a streamed body and never closes
+    the file it read from: each CSS or script a phone fetched would stay open until the
+    garbage collector found it.  Runs before Flask-Compress (registered after it)."""
+    body = response.response
+    if response.is_streamed and callable(getattr(body, "close", None)):
+        response.call_on_close(body.close)
+    return response
+
+
 def register(app: Flask) -> None:
     # Pages, JSON and CSS/JS/SVG are compressed when the browser accepts it (brotli, zstd or
     # gzip); images and spreadsheets are compressed already and are left alone.
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.before_request(_no_compression_across_sites)
     compress.init_app(app)
+    app.after_request(_close_the_file_sent)
     fingerprints = Fingerprints()
     folders = {"static": app.static_folder,
                "bootstrap.static": app.blueprints["bootstrap"].static_folder}

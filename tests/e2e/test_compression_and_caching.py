@@ -4,9 +4,12 @@ answering but cached briefly (webui/static_files.py)."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import re
+import urllib.request
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,6 +78,23 @@ def test_json_and_static_text_are_compressed_too(cadre, cw, people):
         answer = cadre.get(css, headers={"Accept-Encoding": encoding})
         assert answer.headers["Content-Encoding"] == encoding, css
         assert b".btn" in unpack(answer.get_data())
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd", "identity"])
+def test_a_file_sent_is_closed_with_its_answer_compressed_or_not(live_server, encoding):
+    # Flask-Compress streams a compressed copy in place of the file and never closes the file:
+    # it stayed open until the garbage collector found it (CPython says so in a
+    # ResourceWarning; another Python might keep it for a long while).  A real server, as the
+    # test client closes differently.
+    asked = urllib.request.Request(live_server.url + "/sw.js",
+                                   headers={"Accept-Encoding": encoding})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with urllib.request.urlopen(asked, timeout=10) as answer:
+            assert answer.headers.get("Content-Encoding", "identity") == encoding
+            assert answer.read()
+        gc.collect()
+    assert [str(found.message) for found in caught] == []
 
 
 def test_every_page_links_its_css_scripts_and_icons_under_hashed_names(cadre, cw, people):
