@@ -61,8 +61,9 @@ class Server:
                        "--access-logformat", ACCESS_LOG, "bench.bareapp:app"]
             self.ready = "/ping"
         self.log = log
-        self.process = subprocess.Popen(command, env=env, stdout=log.open("wb"),
-                                        stderr=subprocess.STDOUT, cwd=ROOT)
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(command, env=env, stdout=output,
+                                            stderr=subprocess.STDOUT, cwd=ROOT)
         self._wait()
 
     def _wait(self, seconds: float = 120) -> None:

@@ -89,6 +89,31 @@ def _one_slow_hash_per_password():
     casework.people.users.hash_password = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_clients_close_their_answers():
+    """Every test client's answer is read whole and closed before the test sees it, as a WSGI
+    server closes what it sent: a file the app sent and an upload werkzeug spooled to a
+    temporary file are closed then, not left open for the garbage collector (ResourceWarning
+    is an error here).  A test may still ask for ``buffered=False`` to read a stream."""
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    class ClosingClient(FlaskClient):
+        def open(self, *args, buffered: bool = True, **kwargs):
+            answer = super().open(*args, buffered=buffered, **kwargs)
+            # werkzeug closes the request's body with the answer only after following redirects
+            if answer.request is not None and not answer.request.input_stream.closed:
+                answer.call_on_close(answer.request.input_stream.close)
+            if buffered:
+                answer.close()
+            return answer
+
+    saved = Flask.test_client_class
+    Flask.test_client_class = ClosingClient
+    yield
+    Flask.test_client_class = saved
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"

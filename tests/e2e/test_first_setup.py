@@ -64,8 +64,9 @@ def serve_once(folder: Path, env: dict, token: str) -> tuple[int, dict, str]:
     """Start ``casework serve``, ask it for the caller's cases, stop it; and its log."""
     port = free_port()
     log = folder / "serve.log"
-    server = subprocess.Popen([str(CASEWORK), "serve", "--port", str(port)], cwd=folder, env=env,
-                              stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen([str(CASEWORK), "serve", "--port", str(port)], cwd=folder,
+                                  env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -66,9 +66,11 @@ class Server:
                "CASEWORK_SCAN_INTERVAL": "1", "CASEWORK_SMTP_URL": "", "CASEWORK_WEBHOOK_URL": "",
                "CASEWORK_DATA_KEY": DATA_KEY}
         self.log = log
-        self.process = subprocess.Popen(
-            [str(CASEWORK), "serve", "--port", str(self.port), *extra], env=env,
-            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        # The child keeps its own copy of the log's descriptor; ours closes at once.
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [str(CASEWORK), "serve", "--port", str(self.port), *extra], env=env,
+                stdout=output, stderr=subprocess.STDOUT)
 
     def wait_up(self, seconds: float = 60) -> dict:
         deadline = time.monotonic() + seconds
