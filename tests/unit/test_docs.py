@@ -50,6 +50,26 @@ def test_every_api_route_is_in_the_api_page():
     assert missing == []
 
 
+def test_the_readmes_layout_names_every_package_and_module_of_the_core():
+    # A newcomer finds her way by that table: a module it does not name is one she must find
+    # by reading imports.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme[readme.index("## How the code is laid out"):]
+    rows = {match[1]: match[2] for match in re.finditer(r"^\| `(\w+)/` \| (.*) \|$", layout,
+                                                         re.MULTILINE)}
+    missing = []
+    for package in sorted((ROOT / "casework").glob("*/__init__.py")):
+        name = package.parent.name
+        modules = [module.stem for module in package.parent.glob("*.py")
+                   if module.stem != "__init__"]
+        if name not in rows:
+            missing.append(f"{name}/")
+            continue
+        missing += [f"{name}/{module}" for module in sorted(modules)
+                    if f"`{module}`" not in rows[name]]
+    assert missing == []
+
+
 def test_every_link_between_the_pages_leads_to_a_file():
     broken = []
     for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
