@@ -21,40 +21,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, update
+from sqlmodel import Session
 
 from casework.evidence.attachments import chunk_of, chunk_purpose, purpose
 from casework.lifecycle.audit import Problem
 from casework.privacy.crypto import Keyring, TamperedData
-from casework.storage.db import count_by, reading, writing
+from casework.storage.db import change_one_at_a_time, count_by, reading
 from casework.storage.models import Attachment, AttachmentChunk, Case, Event
 
 
 def rotate_attachments(keyring: Keyring, engine: Engine) -> int:
     """Re-seal every attachment not under the current key; returns how many."""
-    current, done = keyring.current, 0
-    while True:
-        with writing(engine) as session:
-            row = session.execute(select(Attachment).where(Attachment.key_id != current.key_id)
-                                  .order_by(Attachment.id).limit(1)).scalar_one_or_none()
-            if row is None:
-                return done
-            old = keyring.key(row.key_id)
-            for seq in range(row.chunks):
-                where = (AttachmentChunk.attachment_id == row.id, AttachmentChunk.seq == seq)
-                sealed = session.execute(select(AttachmentChunk.sealed).where(*where)).scalar_one()
-                place = chunk_purpose(row.id, seq, row.chunks)
-                session.execute(update(AttachmentChunk).where(*where).values(
-                    sealed=current.seal_bytes(place, old.open_bytes(place, sealed))))
-            for field in ("filename", "note"):
-                column = f"{field}_sealed"
-                text = old.open(purpose(field, row.id), getattr(row, column))
-                setattr(row, column, current.seal(purpose(field, row.id), text))
-            if row.thumbnail_sealed is not None:
-                place = purpose("thumbnail", row.id)
-                row.thumbnail_sealed = current.seal_bytes(
-                    place, old.open_bytes(place, row.thumbnail_sealed))
-            row.key_id = current.key_id
-        done += 1
+    current = keyring.current
+
+    def reseal(session: Session, row: Attachment) -> None:
+        old = keyring.key(row.key_id)
+        for seq in range(row.chunks):
+            where = (AttachmentChunk.attachment_id == row.id, AttachmentChunk.seq == seq)
+            sealed = session.execute(select(AttachmentChunk.sealed).where(*where)).scalar_one()
+            place = chunk_purpose(row.id, seq, row.chunks)
+            session.execute(update(AttachmentChunk).where(*where).values(
+                sealed=current.seal_bytes(place, old.open_bytes(place, sealed))))
+        for field in ("filename", "note"):
+            column = f"{field}_sealed"
+            text = old.open(purpose(field, row.id), getattr(row, column))
+            setattr(row, column, current.seal(purpose(field, row.id), text))
+        if row.thumbnail_sealed is not None:
+            place = purpose("thumbnail", row.id)
+            row.thumbnail_sealed = current.seal_bytes(
+                place, old.open_bytes(place, row.thumbnail_sealed))
+        row.key_id = current.key_id
+
+    return change_one_at_a_time(
+        engine, select(Attachment).where(Attachment.key_id != current.key_id)
+        .order_by(Attachment.id), reseal)
 
 
 def count_by_key(engine: Engine) -> dict[str, int]:

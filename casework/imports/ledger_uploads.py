@@ -15,12 +15,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, select
+from sqlmodel import Session
 
 from casework.bootstrap import Casework
 from casework.errors import NotFound
 from casework.people.access import Actor
 from casework.privacy.crypto import Keyring
-from casework.storage.db import count_by, utcnow, writing
+from casework.storage.db import change_one_at_a_time, count_by, utcnow, writing
 from casework.storage.models import LedgerUpload
 
 MAX_AGE = timedelta(minutes=30)
@@ -82,28 +83,25 @@ def rotate_uploads(keyring: Keyring, engine: Engine) -> int:
     open once the old key is taken away: the clerk's preview would be lost mid-way.  Each row is
     locked while it is re-sealed, so a check finishing beside it seals under the key its row
     names."""
-    current, done = keyring.current, 0
+    current = keyring.current
     with writing(engine) as session:  # an expired one is gone, whatever key it was under
         session.execute(delete(LedgerUpload).where(expired(utcnow())))
-    while True:
-        with writing(engine) as session:
-            row = session.execute(select(LedgerUpload)
-                                  .where(LedgerUpload.key_id != current.key_id)
-                                  .order_by(LedgerUpload.id).limit(1)
-                                  .with_for_update()).scalar_one_or_none()
-            if row is None:
-                return done
-            old = keyring.key(row.key_id)
-            if row.content_sealed:  # empty once imported
-                place = upload_purpose(row.id)
-                row.content_sealed = current.seal_bytes(
-                    place, old.open_bytes(place, row.content_sealed))
-            if row.outcome_sealed:
-                place = outcome_purpose(row.id)
-                row.outcome_sealed = current.seal_bytes(
-                    place, old.open_bytes(place, row.outcome_sealed))
-            row.key_id = current.key_id
-        done += 1
+
+    def reseal(session: Session, row: LedgerUpload) -> None:
+        old = keyring.key(row.key_id)
+        if row.content_sealed:  # empty once imported
+            place = upload_purpose(row.id)
+            row.content_sealed = current.seal_bytes(
+                place, old.open_bytes(place, row.content_sealed))
+        if row.outcome_sealed:
+            place = outcome_purpose(row.id)
+            row.outcome_sealed = current.seal_bytes(
+                place, old.open_bytes(place, row.outcome_sealed))
+        row.key_id = current.key_id
+
+    return change_one_at_a_time(
+        engine, select(LedgerUpload).where(LedgerUpload.key_id != current.key_id)
+        .order_by(LedgerUpload.id).with_for_update(), reseal)
 
 
 def uploads_by_key(engine: Engine) -> dict[str, int]:

@@ -8,7 +8,7 @@ threads silently loses updates (PITFALLS.md).  PostgreSQL: READ COMMITTED plus v
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,3 +131,18 @@ def count_by(engine: Engine, column) -> dict:
     with reading(engine) as session:
         rows = session.execute(select(column, func.count()).group_by(column)).all()
     return {value: count for value, count in rows}
+
+
+def change_one_at_a_time(engine: Engine, pick, change: Callable[[Session, object], None]) -> int:
+    """Apply ``change`` to the first row ``pick`` (a select of one model) finds, each in its own
+    transaction, until it finds none; returns how many were changed.  A change must take its
+    row out of what ``pick`` finds.  One row per transaction: a row may hold a 20 MB file, and
+    a run stopped half-way keeps what it did (``casework keys rotate`` is re-run)."""
+    done = 0
+    while True:
+        with writing(engine) as session:
+            row = session.execute(pick.limit(1)).scalar_one_or_none()
+            if row is None:
+                return done
+            change(session, row)
+        done += 1
