@@ -118,6 +118,8 @@ def serve(ctx: click.Context, host: str, port: int, bind: str | None, workers: i
         # read.
         logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
     cw = bootstrap(Settings.from_env())
+    # A refusal closes the connections its checks opened (a command run in-process leaked them)
+    ctx.call_on_close(cw.engine.dispose)
     ready_to_serve(cw)
     _serve(cw, address, workers, threads, log_level)
 
@@ -198,6 +200,7 @@ def demo(host: str, port: int, cases: int, no_serve: bool) -> None:
                                   "CASEWORK_SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY")
                                   or secrets.token_hex(32)})
     cw = bootstrap(settings)
+    click.get_current_context().call_on_close(cw.engine.dispose)
     upgrade(cw.engine, lambda: cw.keyring)
     with reading(cw.engine) as session:
         users = session.execute(select(func.count()).select_from(User)).scalar_one()

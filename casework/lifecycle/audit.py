@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -79,7 +80,8 @@ def verify(engine: Engine, *, number: str | None = None,
     tally = Tally()
     opener = _Opener(engine, keyring)
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
-    with engine.connect().execution_options(**options) as connection, connection.begin():
+    with (engine.connect().execution_options(**options) as connection, connection.begin(),
+          ExitStack() as stack):
         case_query = select(CASES.c.id, CASES.c.number, CASES.c.last_hash, CASES.c.urgency,
                             *(CASES.c[name] for name in PROJECTED)).order_by(CASES.c.id)
         event_query = (select(EVENTS.c.case_id, EVENTS.c.prev_hash, EVENTS.c.hash,
@@ -92,8 +94,13 @@ def verify(engine: Engine, *, number: str | None = None,
                 raise NotFound(f"no case {number}")
             case_query = case_query.where(CASES.c.id == case_id)
             event_query = event_query.where(EVENTS.c.case_id == case_id)
-        cases = connection.execute(case_query.execution_options(yield_per=BATCH))
-        events = _by_case(connection.execute(event_query.execution_options(yield_per=BATCH)))
+        # Two server-side cursors (PostgreSQL) read side by side; each is closed when its
+        # block ends, read to the end or not, before the connection is given back.
+        cases = stack.enter_context(
+            closing(connection.execute(case_query.execution_options(yield_per=BATCH))))
+        event_rows = stack.enter_context(
+            closing(connection.execute(event_query.execution_options(yield_per=BATCH))))
+        events = _by_case(event_rows)
         pending = next(events, None)
         for case in cases:
             # Events of a case id with no case row cannot be: events.case_id is a foreign key.

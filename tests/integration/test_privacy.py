@@ -57,9 +57,21 @@ def plaintext_found(cw) -> list[str]:
     return [secret for secret in SECRETS if secret.encode() in stored]
 
 
-def other_key_casework(cw, key: str | None, older: str | None = None):
-    return bootstrap(Settings(database_url=cw.settings.database_url, workflow_path=WORKFLOW,
-                              data_key=key, old_data_keys=older))
+@pytest.fixture
+def other_key_casework(cw):
+    """``other_key_casework(key)``: the same database under other keys (its engine disposed
+    with the test)."""
+    made = []
+
+    def make(key: str | None, older: str | None = None):
+        made.append(bootstrap(Settings(database_url=cw.settings.database_url,
+                                       workflow_path=WORKFLOW, data_key=key,
+                                       old_data_keys=older)))
+        return made[-1]
+
+    yield make
+    for casework in made:
+        casework.engine.dispose()
 
 
 def test_an_intake_stores_no_name_phone_or_id_number_in_clear(cw, people):
@@ -92,18 +104,15 @@ def test_a_caller_is_found_by_phone_in_any_spelling_and_only_inside_the_area(cw,
     assert cases.caller_cases(cw, people["operator"], "13900000000") == []
 
 
-def test_a_wrong_key_is_one_sentence_naming_both_keys(cw, people):
+def test_a_wrong_key_is_one_sentence_naming_both_keys(cw, people, other_key_casework):
     number = intake.receive(cw, people["operator"], secret_petition()).number
-    wrong = other_key_casework(cw, generate_key())
-    try:
-        with pytest.raises(DataKeyError, match=f"sealed with key {cw.keyring.current.key_id}"):
-            cases.case_detail(wrong, people["operator"], number)
-        with pytest.raises(DataKeyError):
-            check_keys(wrong.keyring, wrong.engine)
-        with pytest.raises(DataKeyError, match="CASEWORK_DATA_KEY is not set"):
-            cases.case_detail(other_key_casework(cw, None), people["operator"], number)
-    finally:
-        wrong.engine.dispose()
+    wrong = other_key_casework(generate_key())
+    with pytest.raises(DataKeyError, match=f"sealed with key {cw.keyring.current.key_id}"):
+        cases.case_detail(wrong, people["operator"], number)
+    with pytest.raises(DataKeyError):
+        check_keys(wrong.keyring, wrong.engine)
+    with pytest.raises(DataKeyError, match="CASEWORK_DATA_KEY is not set"):
+        cases.case_detail(other_key_casework(None), people["operator"], number)
     check_keys(cw.keyring, cw.engine)  # the right key passes
 
 
@@ -120,34 +129,31 @@ def test_an_altered_row_is_caught_not_shown(cw, people):
         cases.case_detail(cw, people["operator"], other)
 
 
-def test_rotation_reseals_every_row_and_the_caller_is_found_throughout(cw, people):
+def test_rotation_reseals_every_row_and_the_caller_is_found_throughout(cw, people,
+                                                                   other_key_casework):
     numbers = [intake.receive(cw, people["operator"], secret_petition()).number for _ in range(3)]
     old_id, new_key = cw.keyring.current.key_id, generate_key()
-    rotated = other_key_casework(cw, new_key, f"{generate_key()},{DATA_KEY}")
-    try:
-        # During the rotation both keys are configured: old rows open, lookups find them.
-        assert len(cases.caller_cases(rotated, people["operator"], PHONE)) == 3
-        new = intake.receive(rotated, people["operator"], secret_petition()).number
-        assert len(cases.caller_cases(rotated, people["operator"], PHONE)) == 4
-        assert rotate(rotated.keyring, rotated.engine, batch=2) == 3
-        assert count_by_key(rotated.engine) == {rotated.keyring.current.key_id: 4}
-        assert rotate(rotated.keyring, rotated.engine) == 0
-        # The summaries too (issue 18): three under the old key, the new case's under the new.
-        assert rotate_narratives(rotated.keyring, rotated.engine, batch=2) == 3
-        assert narratives_by_key(rotated.engine) == {rotated.keyring.current.key_id: 4}
-        assert rotate_narratives(rotated.keyring, rotated.engine) == 0
-        alone = other_key_casework(cw, new_key)
-        assert len(cases.caller_cases(alone, people["operator"], PHONE)) == 4
-        for number in [*numbers, new]:
-            assert cases.case_detail(alone, people["operator"], number)["petitioner"]["name"] \
-                == NAME
-        assert plaintext_found(cw) == []
-        with pytest.raises(DataKeyError, match=rotated.keyring.current.key_id):
-            check_keys(cw.keyring, cw.engine)  # the old key alone no longer opens them
-        assert old_id != rotated.keyring.current.key_id
-        alone.engine.dispose()
-    finally:
-        rotated.engine.dispose()
+    rotated = other_key_casework(new_key, f"{generate_key()},{DATA_KEY}")
+    # During the rotation both keys are configured: old rows open, lookups find them.
+    assert len(cases.caller_cases(rotated, people["operator"], PHONE)) == 3
+    new = intake.receive(rotated, people["operator"], secret_petition()).number
+    assert len(cases.caller_cases(rotated, people["operator"], PHONE)) == 4
+    assert rotate(rotated.keyring, rotated.engine, batch=2) == 3
+    assert count_by_key(rotated.engine) == {rotated.keyring.current.key_id: 4}
+    assert rotate(rotated.keyring, rotated.engine) == 0
+    # The summaries too (issue 18): three under the old key, the new case's under the new.
+    assert rotate_narratives(rotated.keyring, rotated.engine, batch=2) == 3
+    assert narratives_by_key(rotated.engine) == {rotated.keyring.current.key_id: 4}
+    assert rotate_narratives(rotated.keyring, rotated.engine) == 0
+    alone = other_key_casework(new_key)
+    assert len(cases.caller_cases(alone, people["operator"], PHONE)) == 4
+    for number in [*numbers, new]:
+        assert cases.case_detail(alone, people["operator"], number)["petitioner"]["name"] \
+            == NAME
+    assert plaintext_found(cw) == []
+    with pytest.raises(DataKeyError, match=rotated.keyring.current.key_id):
+        check_keys(cw.keyring, cw.engine)  # the old key alone no longer opens them
+    assert old_id != rotated.keyring.current.key_id
 
 
 def _migrate(cw, verb: str, revision: str) -> None:
@@ -259,10 +265,10 @@ def test_serve_refuses_a_key_that_cannot_open_the_stored_petitioners(cli, cw, pe
     assert "sealed with key" in sentence(cli("serve", "--port", "1", key=generate_key()))
 
 
-def test_keys_generate_status_and_rotate(cli, cw, people):
+def test_keys_generate_status_and_rotate(cli, cw, people, other_key_casework):
     intake.receive(cw, people["operator"], secret_petition())
     new = cli("keys", "generate").output.strip()
-    assert other_key_casework(cw, new).keyring.current.key_id  # a key it accepts
+    assert other_key_casework(new).keyring.current.key_id  # a key it accepts
     assert f"{cw.keyring.current.key_id}: 1 petitioners, 1 case texts (current)" in cli(
         "keys", "status").output
     env_old = {"CASEWORK_OLD_DATA_KEYS": DATA_KEY}

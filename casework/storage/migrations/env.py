@@ -15,8 +15,12 @@ def run_migrations_online() -> None:
     if connection is None:
         from casework.storage.db import make_engine
 
-        with make_engine(config.get_main_option("sqlalchemy.url")).connect() as conn:
-            _run(conn)
+        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        try:
+            with engine.connect() as conn:
+                _run(conn)
+        finally:
+            engine.dispose()
     else:
         _run(connection)
 
