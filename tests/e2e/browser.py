@@ -32,9 +32,27 @@ class LiveServer:
     console_errors: list[str] = field(default_factory=list)
 
 
+def answered_whole(app):
+    """The app, each answer read whole and closed before the server sends it.
+
+    werkzeug's development server skips an answer's close() when the browser drops the
+    connection mid-answer (a page left before its icon arrived), and the file sent stays open
+    for the collector; gunicorn, which serves Casework, closes it whatever happens.  The pages
+    stream nothing, so the browser sees the same answers."""
+    def whole(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return whole
+
+
 @pytest.fixture
 def live_server(app) -> Iterator[LiveServer]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, answered_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     live = LiveServer(url=f"http://127.0.0.1:{server.server_port}")
