@@ -70,8 +70,9 @@ def _close_the_file_sent(response: Response) -> Response:
     """A file sent by ``send_file`` is closed when its answer is, compressed or not.
 
     Flask-Compress puts its compressed stream in place of a streamed body and never closes
-    the file it read from: each CSS or script a phone fetched would stay open until the
-    garbage collector found it.  Runs before Flask-Compress (registered after it)."""
+    the file it read from: each file it compressed (the service worker every phone asks for
+    at each visit) stayed open until the garbage collector found it.  Runs before
+    Flask-Compress (registered after it)."""
     body = response.response
     if response.is_streamed and callable(getattr(body, "close", None)):
         response.call_on_close(body.close)

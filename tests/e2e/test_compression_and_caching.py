@@ -88,6 +88,7 @@ def test_a_file_sent_is_closed_with_its_answer_compressed_or_not(live_server, en
     # test client closes differently.
     asked = urllib.request.Request(live_server.url + "/sw.js",
                                    headers={"Accept-Encoding": encoding})
+    gc.collect()  # what earlier tests left is not counted here
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
         with urllib.request.urlopen(asked, timeout=10) as answer:
