@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
-import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 KB = 1000
 FIRST_TARGET, REPEAT_TARGET = 150 * KB, 15 * KB
@@ -96,46 +93,26 @@ def measure(browser, url: str, user: str, password: str, address: str, name: str
 
 def bench_pages() -> list[Measured]:
     from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
 
     from bench.common import say
-    from casework.bootstrap import bootstrap
-    from casework.config import Settings
-    from casework.entrypoints.demo import DEMO_PASSWORD, build_demo
-    from casework.privacy.crypto import generate_key
-    from casework.storage.schema import upgrade
-    from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
-    from webui import create_app
+    from casework.entrypoints.demo import DEMO_PASSWORD
+    from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, demo_county_served
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line a request otherwise
-    root = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder:
-        cw = bootstrap(Settings(database_url=f"sqlite:///{Path(folder) / 'demo.db'}",
-                                workflow_path=root / "workflows.yaml", secret_key="bench-pages",
-                                data_key=generate_key()))
-        upgrade(cw.engine)
-        build_demo(cw, cases=300)
-        server = make_server("127.0.0.1", 0, create_app(casework=cw), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_port}"
-        results = []
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                number = first_case(browser, url, DEMO_PASSWORD)
-                for name, user, address in (
-                        ("worklist", "village", "/"),
-                        ("case page", "village", f"/cases/{number}"),
-                        # A long list: the demo village's worklist holds a few cases only.
-                        ("case list, 50 a page", "county", "/cases?per_page=50"),
-                        ("intake", "hotline", "/cases/new"),
-                        ("monthly report", "county", "/reports/monthly?area=450330")):
-                    say(f"pages: {name}")
-                    results.append(measure(browser, url, user, DEMO_PASSWORD, address, name))
-                browser.close()
-        finally:
-            server.shutdown()
-            cw.engine.dispose()
+    results = []
+    with demo_county_served("bench-pages") as (_, url), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        number = first_case(browser, url, DEMO_PASSWORD)
+        for name, user, address in (
+                ("worklist", "village", "/"),
+                ("case page", "village", f"/cases/{number}"),
+                # A long list: the demo village's worklist holds a few cases only.
+                ("case list, 50 a page", "county", "/cases?per_page=50"),
+                ("intake", "hotline", "/cases/new"),
+                ("monthly report", "county", "/reports/monthly?area=450330")):
+            say(f"pages: {name}")
+            results.append(measure(browser, url, user, DEMO_PASSWORD, address, name))
+        browser.close()
     return results
 
 

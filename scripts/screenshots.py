@@ -7,39 +7,22 @@ village cadre's pages on a 390 px touch phone (phone-*.png; ``--phone``: those o
 from __future__ import annotations
 
 import sys
-import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casework.bootstrap import bootstrap  # noqa: E402
-from casework.config import Settings  # noqa: E402
-from casework.entrypoints.demo import DEMO_PASSWORD, build_demo  # noqa: E402
-from casework.privacy.crypto import generate_key  # noqa: E402
-from casework.storage.schema import upgrade  # noqa: E402
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from webui import create_app  # noqa: E402
+from casework.entrypoints.demo import DEMO_PASSWORD  # noqa: E402
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, demo_county_served  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 
 
 def main() -> None:
-    folder = Path(tempfile.mkdtemp())
-    cw = bootstrap(Settings(database_url=f"sqlite:///{folder / 'demo.db'}",
-                            workflow_path=ROOT / "workflows.yaml", secret_key="screenshots",
-                            data_key=generate_key()))
-    upgrade(cw.engine)
-    build_demo(cw, cases=300)
-    server = make_server("127.0.0.1", 0, create_app(casework=cw), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
     OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
+    with demo_county_served("screenshots") as (cw, url), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
         def session(user: str, locale: str = "zh-CN", phone: bool = False):
@@ -64,7 +47,6 @@ def main() -> None:
         phone.screenshot(path=str(OUT / "phone-intake.png"))
         if "--phone" in sys.argv:
             browser.close()
-            server.shutdown()
             print(f"phone screenshots written to {OUT}")
             return
         village = session("village")
@@ -88,7 +70,6 @@ def main() -> None:
         admin.goto(f"{url}/admin/scheduler")
         admin.screenshot(path=str(OUT / "scheduler.png"), full_page=True)
         browser.close()
-    server.shutdown()
     print(f"screenshots written to {OUT}")
 
 

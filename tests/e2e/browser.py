@@ -10,9 +10,12 @@ as a console error.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -30,6 +33,36 @@ class LiveServer:
     url: str
     outside: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def demo_county_served(secret_key: str) -> Iterator[tuple[object, str]]:
+    """(the Casework, its address): the demo county (300 cases) in a temporary database,
+    served on loopback for chromium, all of it gone afterwards.  For the screenshots
+    (scripts/screenshots.py) and the weight of the pages (bench/pages.py)."""
+    from casework.bootstrap import bootstrap
+    from casework.config import Settings
+    from casework.entrypoints.demo import build_demo
+    from casework.privacy.crypto import generate_key
+    from casework.storage.schema import upgrade
+    from webui import create_app
+
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory(prefix="casework-demo-") as folder:
+        cw = bootstrap(Settings(database_url=f"sqlite:///{Path(folder) / 'demo.db'}",
+                                workflow_path=root / "workflows.yaml", secret_key=secret_key,
+                                data_key=generate_key()))
+        try:
+            upgrade(cw.engine)
+            build_demo(cw, cases=300)
+            server = make_server("127.0.0.1", 0, create_app(casework=cw), threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            try:
+                yield cw, f"http://127.0.0.1:{server.server_port}"
+            finally:
+                server.shutdown()
+        finally:
+            cw.engine.dispose()
 
 
 def answered_whole(app):
