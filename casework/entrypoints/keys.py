@@ -103,17 +103,18 @@ def keys_status(ctx):
               else f"the environment ({SECRET_ENV})" if settings.secret_key
               else "none (random at each start: run `casework init` to make one)")
     click.echo(f"session secret: {secret}")
+    def mark(key_id: str) -> str:
+        return " (current)" if key_id == current else ""
+
     petitioners, texts = count_by_key(cw.engine), narratives_by_key(cw.engine)
     for key_id in sorted(set(petitioners) | set(texts)):
-        mark = " (current)" if key_id == current else ""
         click.echo(f"{key_id}: {petitioners.get(key_id, 0)} petitioners, "
-                   f"{texts.get(key_id, 0)} case texts{mark}")
-    for key_id, count in sorted(attachments_by_key(cw.engine).items()):
-        mark = " (current)" if key_id == current else ""
-        click.echo(f"{key_id}: {_count(count, 'attachment')}{mark}")
-    for key_id, count in sorted(uploads_by_key(cw.engine).items()):
-        mark = " (current)" if key_id == current else ""
-        click.echo(f"{key_id}: {_count(count, 'ledger upload')} awaiting confirmation{mark}")
+                   f"{texts.get(key_id, 0)} case texts{mark(key_id)}")
+    for counts, noun, after in ((attachments_by_key(cw.engine), "attachment", ""),
+                                (uploads_by_key(cw.engine), "ledger upload",
+                                 " awaiting confirmation")):
+        for key_id, count in sorted(counts.items()):
+            click.echo(f"{key_id}: {_count(count, noun)}{after}{mark(key_id)}")
 
 
 @keys.command("rotate")
