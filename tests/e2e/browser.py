@@ -55,12 +55,8 @@ def demo_county_served(secret_key: str) -> Iterator[tuple[object, str]]:
         try:
             upgrade(cw.engine)
             build_demo(cw, cases=300)
-            server = make_server("127.0.0.1", 0, create_app(casework=cw), threaded=True)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            try:
-                yield cw, f"http://127.0.0.1:{server.server_port}"
-            finally:
-                server.shutdown()
+            with served_on_loopback(create_app(casework=cw)) as url:
+                yield cw, url
         finally:
             cw.engine.dispose()
 
@@ -83,14 +79,22 @@ def answered_whole(app):
     return whole
 
 
+@contextmanager
+def served_on_loopback(app) -> Iterator[str]:
+    """The app's address while werkzeug serves it from a thread of its own."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def live_server(app) -> Iterator[LiveServer]:
-    server = make_server("127.0.0.1", 0, answered_whole(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}")
-    yield live
-    server.shutdown()
+    with served_on_loopback(answered_whole(app)) as url:
+        live = LiveServer(url=url)
+        yield live
     assert live.console_errors == [], ("the pages logged errors in the browser's console:\n"
                                        + "\n".join(live.console_errors))
 
